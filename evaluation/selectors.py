@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from cadres.roles import Role, granted_units
-from evaluation.models import Period
+from evaluation import rules
+from evaluation.models import Period, RuleSetVersion
 
 
 @dataclass
@@ -48,3 +49,24 @@ def home_sections(user) -> list[HomeSection]:
             HomeSection(key="central", title=_("Central organisation commission: all tenants"))
         )
     return sections
+
+
+def rule_set_for(tenant, on) -> rules.RuleSet:
+    """The tenant's rule set in force on a date; the defaults when the tenant has none."""
+    cache = tenant.__dict__.setdefault("_rule_sets", None)
+    if cache is None:
+        cache = [
+            rules.RuleSet.from_dict(
+                row.params
+                | {
+                    "version": row.version,
+                    "effective_from": row.effective_from.isoformat(),
+                }
+            )
+            for row in RuleSetVersion.objects.filter(tenant=tenant)
+        ]
+        tenant.__dict__["_rule_sets"] = cache
+    candidates = [r for r in cache if r.effective_from <= on]
+    if not candidates:
+        return rules.DEFAULT_RULE_SET
+    return rules.rule_set_in_force(candidates, on)
