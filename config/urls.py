@@ -15,6 +15,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", include("config.api_urls")),
+    path("reports/", include("reporting.urls")),
     path("", include("cadres.urls")),
     path("", include("evaluation.urls")),
 ]

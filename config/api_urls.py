@@ -1,0 +1,3 @@
+"""Routes of the REST API under /api/."""
+
+urlpatterns = []
