@@ -245,7 +245,7 @@ def _transition(
         role = acting_role(actor, action, locked)
         if role is None:
             raise PermissionDenied(
-                _("You may not %(action)s this evaluation.") % {"action": Action(action).label}
+                _("You are not allowed to “%(action)s” on this evaluation.") % {"action": Action(action).label}
             )
         from_state = locked.state
         if apply is not None:
