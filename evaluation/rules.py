@@ -93,7 +93,7 @@ class EvaluationMode(TextChoices):
     YEARLY = "yearly", gettext_lazy("Yearly")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     """One step of a decision: the rule id and a sentence in the language active when made."""
 
@@ -105,7 +105,7 @@ class Reason:
         return {"rule": self.rule, "message": self.message}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # no slots: they break subscripted construction, Ruling[bool](...)
 class Ruling(Generic[T]):
     """A rule's value with the reasons for it."""
 
@@ -126,6 +126,9 @@ class RuleSetError(RuleInputError):
     """A rule set that breaks its own invariants."""
 
 
+# --- Helpers ----------------------------------------------------------------------------------
+
+
 def _text(message: str, **values: Any) -> str:
     """Fill a translated message, writing decimals and dates the active language's way."""
     separator = None
@@ -133,7 +136,8 @@ def _text(message: str, **values: Any) -> str:
         if isinstance(value, Decimal):
             # Scores, weights and counts need no grouping, only the decimal comma in Vietnamese;
             # this costs a third of number_format, which matters when grading a whole tenant.
-            separator = separator or formats.get_format("DECIMAL_SEPARATOR")
+            if separator is None:
+                separator = formats.get_format("DECIMAL_SEPARATOR")
             values[key] = str(value).replace(".", separator)
         elif isinstance(value, date):
             values[key] = formats.date_format(value, "SHORT_DATE_FORMAT")
@@ -179,7 +183,7 @@ def round_half_up(value: Decimal) -> Decimal:
 # --- Rule set ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Criterion:
     """A general criterion of part A of Form 5 and its maximum points (R1)."""
 
@@ -196,7 +200,7 @@ DEFAULT_GENERAL_CRITERIA = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleSet:
     """Bộ quy tắc — a tenant's versioned parameters of R1–R19, validated when built."""
 
@@ -362,7 +366,7 @@ def rule_set_in_force(rule_sets: Iterable[RuleSet], on: date) -> RuleSet:
 # --- Plan (R2) --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Task:
     """Nhiệm vụ — a task of the quarter's plan with its vetted outcome (R2, R3, R5, R7)."""
 
@@ -460,17 +464,13 @@ def _axis_role_problems(
                     "Primary axis %(primary)s carries %(primary_weight)s%%, not more than "
                     "secondary axis %(secondary)s with %(secondary_weight)s%% (R2)"
                 )
-                yield (
-                    "axis_roles",
-                    _say(
-                        "R2",
-                        message,
-                        primary=axis,
-                        primary_weight=axis_weights[axis],
-                        secondary=other,
-                        secondary_weight=other_weight,
-                    ),
-                )
+                values = {
+                    "primary": axis,
+                    "primary_weight": axis_weights[axis],
+                    "secondary": other,
+                    "secondary_weight": other_weight,
+                }
+                yield "axis_roles", _say("R2", message, **values)
 
 
 def _axis_range_reason(task: Task) -> Reason:
@@ -492,40 +492,42 @@ def _check_tasks(tasks: Sequence[Task]) -> None:
     if not tasks:
         raise RuleInputError("tasks", _("The plan has no tasks (R2)"))
     for index, task in enumerate(tasks):
-        where = f"tasks[{index}]"
-        if task.axis is not None and task.axis not in AXES:
-            raise RuleInputError(f"{where}.axis", _axis_range_reason(task).message)
-        if task.weight <= 0:
-            raise RuleInputError(f"{where}.weight", _weight_reason(task).message)
-        if task.difficulty <= 0:
-            raise RuleInputError(f"{where}.difficulty", _("the difficulty must be above 0"))
-        if task.quality_level is not None and task.quality_level not in (1, 2, 3):
-            raise RuleInputError(f"{where}.quality_level", _("the quality level must be 1, 2 or 3"))
-        if task.done:
-            if task.quality_level is None:
-                raise RuleInputError(
-                    f"{where}.quality_level", _("a done task needs a quality level")
-                )
-            if task.excused:
-                raise RuleInputError(f"{where}.excused", _("a done task cannot be excused"))
-        elif task.late or task.exceeded:
-            raise RuleInputError(
-                f"{where}.{'late' if task.late else 'exceeded'}",
-                _("a task not done can be neither late nor exceeded"),
-            )
-        if task.excused and not task.excuse_reason.strip():
-            raise RuleInputError(
-                f"{where}.excuse_reason", _("force majeure needs the reason the authority gave")
-            )
+        problem = _task_problem(task)
+        if problem is not None:
+            attribute, message = problem
+            raise RuleInputError(f"tasks[{index}].{attribute}", message)
     total = sum(task.weight for task in tasks)
     if total != 100:
         raise RuleInputError("tasks", _weights_total_reason(total).message)
 
 
+def _task_problem(task: Task) -> tuple[str, str] | None:
+    """The first faulty attribute of a task and what is wrong with it."""
+    if task.axis is not None and task.axis not in AXES:
+        return "axis", _axis_range_reason(task).message
+    if task.weight <= 0:
+        return "weight", _weight_reason(task).message
+    if task.difficulty <= 0:
+        return "difficulty", _("the difficulty must be above 0")
+    if task.quality_level is not None and task.quality_level not in (1, 2, 3):
+        return "quality_level", _("the quality level must be 1, 2 or 3")
+    if task.done and task.quality_level is None:
+        return "quality_level", _("a done task needs a quality level")
+    if task.done and task.excused:
+        return "excused", _("a done task cannot be excused")
+    if not task.done and (task.late or task.exceeded):
+        return "late" if task.late else "exceeded", _(
+            "a task not done can be neither late nor exceeded"
+        )
+    if task.excused and not task.excuse_reason.strip():
+        return "excuse_reason", _("force majeure needs the reason the authority gave")
+    return None
+
+
 # --- Score (R1, R3) ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Score:
     """Điểm — general criteria (0–30) plus task results (0–70), each rounded to 0.1 (R1)."""
 
@@ -538,7 +540,14 @@ class Score:
 def task_results_score(tasks: Sequence[Task], rules: RuleSet) -> Ruling[Decimal | None]:
     """R3: task results out of 70, or None when every task is excused (see total_score)."""
     _check_tasks(tasks)
-    return _results_score(tasks, rules)
+    points, assessed = _results_points(tasks, rules)
+    if points is None:
+        message = _(
+            "Every task is excused by confirmed force majeure; no task is left to score (R3)"
+        )
+        return Ruling(None, (_say("R3", message),))
+    message = _("Task results: %(points)s of 70 points over %(count)s assessed tasks (R3)")
+    return Ruling(points, (_say("R3", message, points=points, count=assessed),))
 
 
 def total_score(
@@ -549,21 +558,20 @@ def total_score(
     return _score(general_points, tasks, rules)
 
 
-def _results_score(tasks: Sequence[Task], rules: RuleSet) -> Ruling[Decimal | None]:
-    weighed = [
-        (task, task.weight * task.difficulty if rules.weight_by_difficulty else task.weight)
-        for task in tasks
-        if not task.excused
-    ]
-    if not weighed:
-        message = _(
-            "Every task is excused by confirmed force majeure; no task is left to score (R3)"
-        )
-        return Ruling(None, (_say("R3", message),))
-    earned = sum(weight * _task_factor(task, rules) for task, weight in weighed)
-    points = round_half_up(RESULTS_MAX * earned / sum(weight for _task, weight in weighed))
-    message = _("Task results: %(points)s of 70 points over %(count)s assessed tasks (R3)")
-    return Ruling(points, (_say("R3", message, points=points, count=len(weighed)),))
+def _results_points(tasks: Sequence[Task], rules: RuleSet) -> tuple[Decimal | None, int]:
+    """R3's formula over the tasks not excused, and how many those are."""
+    earned = weights = Decimal(0)
+    assessed = 0
+    for task in tasks:
+        if task.excused:
+            continue
+        weight = task.weight * task.difficulty if rules.weight_by_difficulty else task.weight
+        earned += weight * _task_factor(task, rules)
+        weights += weight
+        assessed += 1
+    if not assessed:
+        return None, 0
+    return round_half_up(RESULTS_MAX * earned / weights), assessed
 
 
 def _task_factor(task: Task, rules: RuleSet) -> Decimal:
@@ -594,29 +602,32 @@ def _general_points(points: Mapping[str, Decimal], rules: RuleSet) -> Decimal:
 
 def _score(general_points: Mapping[str, Decimal], tasks: Sequence[Task], rules: RuleSet) -> Score:
     general = _general_points(general_points, rules)
-    results = _results_score(tasks, rules)
-    if results.value is None:
+    results, assessed = _results_points(tasks, rules)
+    if results is None:
         # DEFAULT: with nothing left to assess, the results part mirrors the general criteria,
         # so force majeure neither rewards nor punishes the cadre.
-        points = round_half_up(general * RESULTS_MAX / GENERAL_MAX)
+        results = round_half_up(general * RESULTS_MAX / GENERAL_MAX)
+        rule = "R3"
         message = _(
-            "Every task is excused by confirmed force majeure; the task results follow the "
-            "general criteria: %(points)s of 70 points (R3)"
+            "Score %(total)s of 100: general criteria %(general)s of 30 plus task results "
+            "%(results)s of 70, in proportion to the general criteria as every task is excused "
+            "by confirmed force majeure (R3)"
         )
-        results = Ruling(points, (_say("R3", message, points=points),))
-    total = general + results.value
-    message = _(
-        "Score %(total)s of 100: general criteria %(general)s of 30 plus task results "
-        "%(results)s of 70 (R1)"
-    )
-    reason = _say("R1", message, total=total, general=general, results=results.value)
-    return Score(general, results.value, total, (*results.reasons, reason))
+    else:
+        rule = "R1"
+        message = _(
+            "Score %(total)s of 100: general criteria %(general)s of 30 plus task results "
+            "%(results)s of 70 over %(count)s assessed tasks (R1)"
+        )
+    total = general + results
+    values = {"total": total, "general": general, "results": results, "count": assessed}
+    return Score(general, results, total, (_say(rule, message, **values),))
 
 
 # --- Grade (R4–R7) ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Completion:
     """Task counts for R5 and R7; excused tasks are outside `assigned`."""
 
@@ -639,19 +650,16 @@ def task_completion(tasks: Sequence[Task], rules: RuleSet) -> Completion:
 
 
 def _completion(tasks: Sequence[Task], rules: RuleSet) -> Completion:
-    counted = [task for task in tasks if not task.excused]
-    done = [
-        task
-        for task in counted
-        if task.done and not (task.quality_level == 3 and rules.level_three_not_completed)
-    ]
-    return Completion(
-        assigned=len(counted),
-        done=len(done),
-        late=sum(task.late for task in done),
-        exceeded=sum(task.exceeded for task in done),
-        excused=len(tasks) - len(counted),
-    )
+    assigned = done = late = exceeded = 0
+    for task in tasks:
+        if task.excused:
+            continue
+        assigned += 1
+        if task.done and not (task.quality_level == 3 and rules.level_three_not_completed):
+            done += 1
+            late += task.late
+            exceeded += task.exceeded
+    return Completion(assigned, done, late, exceeded, excused=len(tasks) - assigned)
 
 
 def grade_from_score(
@@ -761,7 +769,7 @@ def _unmet_conditions(
     ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CollectiveResult:
     """R8: how much of its assigned targets a collective completed."""
 
@@ -774,7 +782,7 @@ class CollectiveResult:
     reasons: tuple[Reason, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AssessmentInput:
     """Everything grading one cadre for one quarter needs (R1–R8)."""
 
@@ -787,7 +795,7 @@ class AssessmentInput:
     collective: CollectiveResult | None = None  # R8: the collective is rated before its members
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GradeResult:
     """A cadre's quarter grade with the score, the task counts and the reasons in order."""
 
@@ -860,7 +868,7 @@ def _forced_not_completed(assessment: AssessmentInput, rules: RuleSet) -> list[R
 # --- Collective (R8) --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CollectiveTarget:
     """A task or target the competent level assigned to a collective (R8)."""
 
@@ -939,7 +947,7 @@ def apply_collective(
 # --- Excellent quota (R9, R10) ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuotaCandidate:
     """A cadre proposed Excellent in a quota group (R9) or for the year (R10)."""
 
@@ -949,7 +957,7 @@ class QuotaCandidate:
     is_head: bool = False  # the head is outside the members' quota
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Allocation:
     """R9: who keeps Excellent, who falls to Good, and the quota that decided it."""
 
@@ -960,7 +968,7 @@ class Allocation:
     reasons: tuple[Reason, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuotaCheck:
     """R9: whether a number of Excellent decisions fits the quota."""
 
@@ -1129,7 +1137,7 @@ def is_report_late(year: int, quarter: int, submitted_on: date, rules: RuleSet) 
     return Ruling(late, (_say("R16", message, date=submitted_on, deadline=deadline),))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Absence:
     """A period of training, leave or inspection (R11); `end` is None while it lasts."""
 
@@ -1138,7 +1146,7 @@ class Absence:
     end: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Appointment:
     """Bổ nhiệm — an appointment dated in the quarter (R11b)."""
 
@@ -1146,7 +1154,7 @@ class Appointment:
     first_leadership_post: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Deferral:
     """R11: whether the quarter is deferred and the (year, quarter) its results carry into."""
 
@@ -1225,7 +1233,7 @@ def deferral(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assignment:
     """A spell of the cadre in one unit during the quarter (R12); `end` None while it lasts."""
 
@@ -1234,7 +1242,7 @@ class Assignment:
     end: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GradingUnit:
     """R12: the unit that grades, and the earlier units whose comment is required."""
 
@@ -1325,7 +1333,7 @@ def _add_months(day: date, months: int) -> date:
 # --- Year end (R13–R15, R19), accountability (R17), rhythm (R18) ------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuarterOutcome:
     """One quarter as the year-end review sees it; `grade` is None when deferred."""
 
@@ -1335,7 +1343,7 @@ class QuarterOutcome:
     score: Decimal | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class YearEndProposal:
     """R19: the proposed annual grade for the authority to decide (None when nothing graded)."""
 
@@ -1448,7 +1456,7 @@ def replacement_flag(grade_sequence: Sequence[Grade | None]) -> Ruling[bool]:
     return Ruling(False, (_say("R15", message),))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Discrepancy:
     """R17: a proposed grade higher than the decided one, recorded against the proposer."""
 
