@@ -158,18 +158,49 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- REST API (DRF + drf-spectacular) ---
+# Systems authenticate with per-user tokens (cadres.authentication), browsers with the session.
+# Tokens are throttled per token; the rate is read from the environment.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cadres.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["cadres.authentication.ApiTokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_token": os.environ.get("API_TOKEN_RATE", "1000/hour")},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "evaluation.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "cadreval API",
-    "DESCRIPTION": "Quarterly evaluation of leadership and management cadres",
+    "DESCRIPTION": (
+        "Quarterly evaluation of leadership and management cadres. The same permissions and "
+        "services as the screens. Dates are ISO 8601 (YYYY-MM-DD); errors share one body "
+        "(status, code, detail, errors). Guide: docs/api.md."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "GradeEnum": "evaluation.rules.Grade",
+        "EvaluationStateEnum": "evaluation.models.EvaluationState",
+        "CollectiveRoleEnum": "cadres.models.Position.CollectiveRole",
+        "QualityLevelEnum": "evaluation.models.QUALITY_LEVELS",
+        "AxisEnum": "evaluation.models.AXIS_CHOICES",
+        "ActionEnum": "evaluation.serializers.ACTIONS",
+        "UnitKindEnum": "cadres.models.Unit.Kind",
+        "PositionKindEnum": "cadres.models.Position.Kind",
+        "AbsenceKindEnum": "cadres.models.Absence.Kind",
+        "PeriodStatusEnum": "evaluation.models.Period.Status",
+        "TaskStatusEnum": "evaluation.models.Task.Status",
+        "CollectiveTargetStatusEnum": "evaluation.models.CollectiveTarget.Status",
+        "CatalogueStatusEnum": "evaluation.models.CatalogueVersion.Status",
+    },
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True},
 }
 # --- end of REST API ---
 

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from tests import factories
 
@@ -11,3 +12,11 @@ def tenant(db):
 @pytest.fixture
 def other_tenant(db):
     return factories.tenant()
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Service-level tests read messages in English; pages still render Vietnamese by default
+    because the locale middleware activates the language of each request."""
+    with translation.override("en"):
+        yield

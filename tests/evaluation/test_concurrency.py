@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from evaluation import services
 from evaluation.exceptions import Conflict
@@ -31,7 +32,8 @@ def test_two_deciders_at_once_exactly_one_succeeds():
     def decide(name, actor, grade):
         try:
             barrier.wait()
-            services.evaluation_decide(evaluation=evaluation, actor=actor, grade=grade)
+            with translation.override("en"):
+                services.evaluation_decide(evaluation=evaluation, actor=actor, grade=grade)
             outcomes[name] = "decided"
         except Conflict as exc:
             outcomes[name] = str(exc.message)
