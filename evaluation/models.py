@@ -746,3 +746,137 @@ class Notification(TenantOwned):
         indexes = [
             models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox")
         ]
+
+
+# --- Scheduled jobs ---
+
+
+class Job(TenantOwned):
+    """A background job, written in the same transaction as the change that asks for it.
+
+    The row is the outbox: if the broker is down when the job is sent, the sweeper sends it
+    again later. A non-empty ``key`` makes the job run once per tenant and kind (e.g. a
+    period's opening); an empty key is for recomputations that may run any number of times.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=64)
+    key = models.CharField(_("key"), max_length=100, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    enqueued_at = models.DateTimeField(_("sent to the queue at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "key"],
+                condition=~Q(key=""),
+                name="job_once_per_tenant_kind_key",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="job_status_created")]
+
+    def __str__(self):
+        return f"{self.kind} {self.key} ({self.status})"
+
+
+class SentReminder(TenantOwned):
+    """A deadline reminder or escalation already sent to one person: never sent twice."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="+")
+    step = models.CharField(_("step"), max_length=32)
+    days_before = models.PositiveSmallIntegerField(_("days before the deadline"))
+    recipient = models.ForeignKey("cadres.User", on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sent reminder")
+        verbose_name_plural = _("sent reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "step", "days_before", "recipient"], name="reminder_sent_once"
+            )
+        ]
+
+
+class ReportStatus(TenantOwned):
+    """R16 for one unit and quarter: when its report became complete and whether it was late.
+
+    A unit's report is complete when every current evaluation it grades is published or
+    deferred.
+    """
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="report_statuses")
+    unit = models.ForeignKey("cadres.Unit", on_delete=models.PROTECT, related_name="+")
+    evaluations = models.PositiveIntegerField(_("evaluations"), default=0)
+    outstanding = models.PositiveIntegerField(_("not yet published or deferred"), default=0)
+    complete_on = models.DateField(_("complete on"), null=True, blank=True)
+    is_late = models.BooleanField(_("late"), default=False)
+    reasons = models.JSONField(default=list, blank=True)
+    marked_at = models.DateTimeField(_("marked at"), auto_now_add=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("report status")
+        verbose_name_plural = _("report statuses")
+        ordering = ["period", "unit__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "unit"], name="one_report_status_per_unit")
+        ]
+
+    def __str__(self):
+        return f"{self.unit} — {self.period}"
+
+
+class YearEndResult(TenantOwned):
+    """R19: the annual grade proposed from the four quarters, for the authority to decide."""
+
+    cadre = models.ForeignKey("cadres.Cadre", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    unit = models.ForeignKey(
+        "cadres.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    proposed_grade = models.CharField(
+        _("proposed grade"), max_length=16, choices=GRADE_CHOICES, blank=True
+    )
+    mean_score = models.DecimalField(_("mean score"), **SCORE)
+    quarters_proposed_excellent = models.PositiveSmallIntegerField(
+        _("quarters proposed Excellent"), default=0
+    )
+    replacement_flag = models.BooleanField(_("replacement flag"), default=False)
+    reasons = models.JSONField(default=list, blank=True)
+    flag_notified_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("year-end result")
+        verbose_name_plural = _("year-end results")
+        ordering = ["year", "cadre"]
+        constraints = [
+            models.UniqueConstraint(fields=["cadre", "year"], name="one_year_end_result"),
+            models.CheckConstraint(
+                condition=Q(mean_score__isnull=True) | Q(mean_score__gte=0, mean_score__lte=100),
+                name="year_end_mean_score_0_100",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "year"], name="year_end_tenant_year")]
+
+    def __str__(self):
+        return f"{self.cadre} — {self.year}"

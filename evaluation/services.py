@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
+from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
@@ -108,14 +108,10 @@ def notify(*, users: Iterable[User], kind: str, message: str, evaluation=None, u
     emails = [u.email for u in recipients if u.email]
 
     def send():
+        # One message per person: a reminder to thousands must not show every address.
         if emails:
-            send_mail(
-                subject=_("Quarterly evaluation: something waits for you"),
-                message=message,
-                from_email=None,
-                recipient_list=emails,
-                fail_silently=True,
-            )
+            subject = _("Quarterly evaluation: something waits for you")
+            send_mass_mail([(subject, message, None, [email]) for email in emails], True)
         Notification.objects.filter(pk__in=[r.pk for r in rows]).update(emailed_at=timezone.now())
 
     transaction.on_commit(send)
@@ -245,7 +241,8 @@ def _transition(
         role = acting_role(actor, action, locked)
         if role is None:
             raise PermissionDenied(
-                _("You are not allowed to “%(action)s” on this evaluation.") % {"action": Action(action).label}
+                _("You are not allowed to “%(action)s” on this evaluation.")
+                % {"action": Action(action).label}
             )
         from_state = locked.state
         if apply is not None:
@@ -266,8 +263,21 @@ def _transition(
         )
         if notify_next:
             _notify_next(locked, reason)
+        _schedule_recomputations(locked, action, from_state)
     evaluation.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
     return locked
+
+
+def _schedule_recomputations(evaluation: Evaluation, action: str, from_state: str) -> None:
+    """Queue the R9 quota check and the R7/R8 recomputation a step makes stale."""
+    from evaluation import jobs  # jobs builds on these services
+
+    if action in (Action.PROPOSE, Action.DECIDE, Action.RETURN, Action.REOPEN):
+        jobs.schedule_quota_check(period=evaluation.period, group_id=evaluation.quota_group_id)
+    if action in (Action.VET, Action.REOPEN) or (
+        action == Action.RETURN and from_state in (EvaluationState.VETTED, EvaluationState.PROPOSED)
+    ):
+        jobs.schedule_completion(period=evaluation.period, unit_id=evaluation.unit_id)
 
 
 def _require_reason(reason: str, field: str = "reason") -> str:
@@ -979,6 +989,7 @@ def evaluation_reopen(
             score_snapshot={**_snapshot(new), "reopened_revision": old.revision},
         )
         _notify_next(new, reason)
+        _schedule_recomputations(new, Action.REOPEN, old.state)
     return new
 
 
@@ -1046,6 +1057,7 @@ def collective_record_results(*, collective: Collective, actor: User, results: d
     CollectiveTarget.objects.bulk_update(
         targets.values(), ["status", "force_majeure_confirmed", "force_majeure_reason"]
     )
+    _schedule_collective_completion(collective)
 
 
 @transaction.atomic
@@ -1066,7 +1078,14 @@ def collective_grade(*, collective: Collective, actor: User) -> Collective:
     collective.graded_at = timezone.now()
     collective.graded_by = actor
     collective.save()
+    _schedule_collective_completion(collective)
     return collective
+
+
+def _schedule_collective_completion(collective: Collective) -> None:
+    from evaluation import jobs  # jobs builds on these services
+
+    jobs.schedule_completion(period=collective.period, unit_id=collective.unit_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1247,10 +1266,21 @@ class OpeningSummary:
     skipped: list = field(default_factory=list)  # (cadre, reason)
 
 
-def _post_kind(position) -> rules.PostKind:
-    if position.kind == Position.Kind.COMMITTEE_MEMBER:
+def _post_kind(kind: str) -> rules.PostKind:
+    if kind == Position.Kind.COMMITTEE_MEMBER:
         return rules.PostKind.COMMITTEE_ONLY
     return rules.PostKind.LEADERSHIP
+
+
+@dataclass(frozen=True, slots=True)
+class _Spell:
+    """One assignment of a cadre overlapping the quarter, as plain values."""
+
+    unit_id: int
+    kind: str
+    collective_role: str
+    start_date: date
+    end_date: date | None
 
 
 @transaction.atomic
@@ -1259,149 +1289,231 @@ def period_open(*, period: Period, actor: User | None = None) -> OpeningSummary:
 
     R18 leaves out cadres graded half-yearly or yearly in other quarters, R11 defers those
     with a ground to defer, R12 picks the unit that grades a cadre who moved, and the results
-    of a deferred previous quarter carry into the new plan.
+    of a deferred previous quarter carry into the new plan. The number of queries does not
+    depend on the number of cadres (50,000 cadres open in well under a minute).
     """
+    # Two openings of one quarter at once would both insert: the second waits here instead.
+    period = Period.objects.select_for_update().select_related("tenant").get(pk=period.pk)
     tenant = period.tenant
     rule_set = rule_set_for(tenant, period.start_date)
     start, end = period.start_date, period.end_date
     summary = OpeningSummary()
-    existing = set(Evaluation.objects.filter(period=period).values_list("cadre_id", flat=True))
-    spells: dict[int, list] = defaultdict(list)
-    for assignment in (
+    already_open = Evaluation.objects.filter(period=period).values("cadre_id")
+    spells: dict[int, list[_Spell]] = defaultdict(list)
+    modes: dict[int, str] = {}
+    # Plain values, not model instances: at 50,000 cadres building objects costs seconds.
+    for cadre_id, mode, *spell in (
         assignments_between(start, end, tenant_id=tenant.pk)
         .filter(cadre__is_active=True)
-        .select_related("cadre", "position")
+        .exclude(cadre_id__in=already_open)
         .order_by("cadre_id", "start_date")
-    ):
-        spells[assignment.cadre_id].append(assignment)
-    earliest_leadership = dict(
-        Assignment.objects.filter(
-            tenant=tenant, position__kind=Position.Kind.LEADERSHIP, cadre_id__in=spells
+        .values_list(
+            "cadre_id",
+            "cadre__evaluation_mode",
+            "position__unit_id",
+            "position__kind",
+            "position__collective_role",
+            "start_date",
+            "end_date",
         )
+    ):
+        spells[cadre_id].append(_Spell(*spell))
+        modes[cadre_id] = mode
+    if not spells:
+        _mark_opened(period)
+        return summary
+    # Whole-tenant reads rather than IN lists of every cadre id: one index scan each.
+    earliest_leadership = dict(
+        Assignment.objects.filter(tenant=tenant, position__kind=Position.Kind.LEADERSHIP)
         .values_list("cadre_id")
         .annotate(first=Min("start_date"))
+        .order_by()
     )
     absences: dict[int, list] = defaultdict(list)
-    for absence in Absence.objects.filter(
-        tenant=tenant, cadre_id__in=spells, start_date__lte=end, end_date__gte=start
-    ):
-        absences[absence.cadre_id].append(absence)
+    for cadre_id, kind, absent_from, absent_to in Absence.objects.filter(
+        tenant=tenant,
+        start_date__lte=end,
+        end_date__gte=start,
+        kind__in=rules.AbsenceKind.values,
+    ).values_list("cadre_id", "kind", "start_date", "end_date"):
+        absences[cadre_id].append(rules.Absence(rules.AbsenceKind(kind), absent_from, absent_to))
     previous = _previous_deferred(period)
+    graded_here: dict[tuple[str, str], bool] = {}  # R18 depends only on the post and the mode
 
-    new_evaluations, deferrals, carried = [], {}, {}
+    new_rows, deferrals, carried, skipped = [], {}, {}, {}
     for cadre_id, cadre_spells in spells.items():
-        if cadre_id in existing:
-            continue
-        cadre = cadre_spells[0].cadre
         at_end = [a for a in cadre_spells if a.end_date is None or a.end_date >= end]
-        kind = _post_kind(at_end[0].position) if at_end else rules.PostKind.LEADERSHIP
-        mode = rules.evaluation_mode(kind, rules.EvaluationMode(cadre.evaluation_mode)).value
-        if not rules.graded_this_quarter(mode, period.quarter).value:
+        kind = _post_kind(at_end[0].kind) if at_end else rules.PostKind.LEADERSHIP
+        key = (kind, modes[cadre_id])
+        if key not in graded_here:
+            mode = rules.evaluation_mode(kind, rules.EvaluationMode(modes[cadre_id])).value
+            graded_here[key] = rules.graded_this_quarter(mode, period.quarter).value
+        if not graded_here[key]:
             summary.not_this_quarter += 1
             continue
         try:
             grading = rules.grading_unit(
-                [
-                    rules.Assignment(a.position.unit_id, a.start_date, a.end_date)
-                    for a in cadre_spells
-                ],
+                [rules.Assignment(a.unit_id, a.start_date, a.end_date) for a in cadre_spells],
                 start,
                 end,
                 rule_set,
             )
         except rules.RuleInputError as exc:
-            summary.skipped.append((cadre, exc.message))
+            skipped[cadre_id] = exc.message
             continue
-        post = next(a.position for a in at_end if a.position.unit_id == grading.unit)
+        post = next(a for a in at_end if a.unit_id == grading.unit)
         first = earliest_leadership.get(cadre_id)
         appointments = (
             [rules.Appointment(appointed_on=first, first_leadership_post=True)]
             if first is not None and start <= first <= end
             else []
         )
-        ruling = rules.deferral(
-            [
-                rules.Absence(rules.AbsenceKind(a.kind), a.start_date, a.end_date)
-                for a in absences[cadre_id]
-                if a.kind in rules.AbsenceKind.values
-            ],
-            appointments,
-            start,
-            end,
-            rule_set,
-        )
-        evaluation = Evaluation(
-            tenant=tenant,
-            period=period,
-            cadre=cadre,
-            unit_id=grading.unit,
-            collective_role=post.collective_role,
-            state=EvaluationState.DEFERRED if ruling.deferred else EvaluationState.PLANNING,
-            carried_over_from=previous.get(cadre_id),
-        )
+        ruling = rules.deferral(absences.get(cadre_id, ()), appointments, start, end, rule_set)
+        row = {
+            "tenant_id": tenant.pk,
+            "period_id": period.pk,
+            "cadre_id": cadre_id,
+            "unit_id": grading.unit,
+            "collective_role": post.collective_role,
+            "state": EvaluationState.PLANNING,
+            "carried_over_from_id": previous.get(cadre_id),
+        }
         if ruling.deferred:
-            evaluation.deferral_case = ruling.reasons[0].rule
-            evaluation.deferral_reason = " ".join(r.message for r in ruling.reasons)[:500]
-            deferrals[cadre_id] = ruling
+            row["state"] = EvaluationState.DEFERRED
+            row["deferral_case"] = ruling.reasons[0].rule
+            row["deferral_reason"] = " ".join(r.message for r in ruling.reasons)[:500]
+            deferrals[cadre_id] = row["deferral_reason"]
         if cadre_id in previous:
             carried[cadre_id] = previous[cadre_id]
-        new_evaluations.append(evaluation)
+        new_rows.append(row)
 
-    units = {e.unit_id for e in new_evaluations}
-    groups = _quota_groups(period, units, rule_set)
-    for evaluation in new_evaluations:
-        evaluation.quota_group = groups[evaluation.unit_id]
-    Evaluation.objects.bulk_create(new_evaluations, batch_size=2000)
-    CriterionScore.objects.bulk_create(
-        [
-            CriterionScore(
-                tenant=tenant,
-                evaluation=evaluation,
-                code=criterion.code,
-                name=str(criterion.name),
-                max_points=criterion.max_points,
-                order=order,
-            )
-            for evaluation in new_evaluations
-            for order, criterion in enumerate(rule_set.general_criteria)
-        ],
-        batch_size=5000,
+    groups = _quota_groups(period, {row["unit_id"] for row in new_rows}, rule_set)
+    for row in new_rows:
+        row["quota_group_id"] = groups[row["unit_id"]].pk
+    ids = _insert_evaluations(period, new_rows)
+    criteria = [
+        (criterion.code, str(criterion.name), criterion.max_points, order)
+        for order, criterion in enumerate(rule_set.general_criteria)
+    ]
+    _insert_criterion_scores(
+        tenant.pk, [(ids[row["cadre_id"]], *c) for row in new_rows for c in criteria]
     )
     TransitionLog.objects.bulk_create(
         [
             TransitionLog(
                 tenant=tenant,
-                evaluation=evaluation,
+                evaluation_id=ids[cadre_id],
                 actor=actor,
                 role="system",
                 action=Action.DEFER,
                 from_state=EvaluationState.PLANNING,
                 to_state=EvaluationState.DEFERRED,
-                reason=evaluation.deferral_reason,
+                reason=reason,
             )
-            for evaluation in new_evaluations
-            if evaluation.cadre_id in deferrals
+            for cadre_id, reason in deferrals.items()
         ],
         batch_size=5000,
     )
-    _carry_over_tasks([e for e in new_evaluations if e.cadre_id in carried])
-    summary.created = len(new_evaluations)
+    _carry_over_tasks([(ids[cadre_id], source) for cadre_id, source in carried.items()])
+    if skipped:
+        cadres = Cadre.objects.in_bulk(list(skipped))
+        summary.skipped = [(cadres[pk], reason) for pk, reason in skipped.items()]
+    summary.created = len(new_rows)
     summary.deferred = len(deferrals)
     summary.carried_over = len(carried)
-    if period.opened_at is None:
-        Period.objects.filter(pk=period.pk).update(opened_at=timezone.now())
+    _mark_opened(period)
     return summary
+
+
+def _mark_opened(period: Period) -> None:
+    if period.opened_at is None:
+        period.opened_at = timezone.now()
+        Period.objects.filter(pk=period.pk).update(opened_at=period.opened_at)
+
+
+def _insert_evaluations(period: Period, rows: list[dict]) -> dict[int, int]:
+    """Insert the new evaluations, given as column values; returns cadre id → evaluation id.
+
+    Columns not given take the model's defaults, prepared once; on PostgreSQL the rows go
+    through COPY, which at 50,000 cadres is several times faster than INSERT.
+    """
+    from django.db import connection
+
+    if not rows:
+        return {}
+    if connection.vendor != "postgresql":
+        created = Evaluation.objects.bulk_create([Evaluation(**row) for row in rows], 2000)
+        return {e.cadre_id: e.pk for e in created}
+    fields = [f for f in Evaluation._meta.concrete_fields if not f.primary_key]
+    now = timezone.now()
+
+    def default(f):
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            return now
+        return f.get_default()
+
+    defaults = {f.attname: f.get_db_prep_save(default(f), connection) for f in fields}
+    given = set().union(*rows)
+    prepare = [(f.attname, f.get_db_prep_save) for f in fields if f.attname in given]
+    quote = connection.ops.quote_name
+    statement = "COPY {table} ({columns}) FROM STDIN".format(
+        table=quote(Evaluation._meta.db_table),
+        columns=", ".join(quote(f.column) for f in fields),
+    )
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(statement) as copy:
+            for row in rows:
+                values = dict(defaults)
+                values.update(
+                    (name, prep(row[name], connection)) for name, prep in prepare if name in row
+                )
+                copy.write_row([values[f.attname] for f in fields])
+    return dict(
+        Evaluation.objects.filter(
+            period=period, is_current=True, cadre_id__in=[row["cadre_id"] for row in rows]
+        ).values_list("cadre_id", "pk")
+    )
+
+
+def _insert_criterion_scores(tenant_id: int, rows: list[tuple]) -> None:
+    """Part A of Form 5 for each new evaluation: (evaluation id, code, name, max, order).
+
+    Four rows per cadre are the bulk of opening a quarter; PostgreSQL's COPY writes them
+    several times faster than INSERT.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        CriterionScore.objects.bulk_create(
+            [
+                CriterionScore(
+                    tenant_id=tenant_id,
+                    evaluation_id=evaluation_id,
+                    code=code,
+                    name=name,
+                    max_points=max_points,
+                    order=order,
+                )
+                for evaluation_id, code, name, max_points, order in rows
+            ],
+            batch_size=5000,
+        )
+        return
+    quote = connection.ops.quote_name
+    columns = ("tenant_id", "evaluation_id", "code", "name", "max_points", "order")
+    statement = "COPY {table} ({columns}) FROM STDIN".format(
+        table=quote(CriterionScore._meta.db_table), columns=", ".join(map(quote, columns))
+    )
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row((tenant_id, *row))
 
 
 def _previous_deferred(period: Period) -> dict[int, int]:
     """Cadre id → their deferred evaluation of the previous quarter (R11 carry-over)."""
     year, quarter = (
-        (period.year, period.quarter - 1)
-        if period.quarter > 1
-        else (
-            period.year - 1,
-            4,
-        )
+        (period.year, period.quarter - 1) if period.quarter > 1 else (period.year - 1, 4)
     )
     return dict(
         Evaluation.objects.filter(
@@ -1430,22 +1542,25 @@ def _quota_groups(period: Period, unit_ids, rule_set) -> dict[int, QuotaGroup]:
     return {g.unit_id: g for g in QuotaGroup.objects.filter(period=period, unit_id__in=unit_ids)}
 
 
-def _carry_over_tasks(evaluations: list[Evaluation]) -> None:
-    """Copy the unfinished tasks of each deferred quarter into the new quarter's plan."""
-    if not evaluations:
+def _carry_over_tasks(pairs: list[tuple[int, int]]) -> None:
+    """Copy the unfinished tasks of each deferred quarter into the new quarter's plan.
+
+    ``pairs`` holds (new evaluation id, deferred evaluation id).
+    """
+    if not pairs:
         return
     sources = defaultdict(list)
-    for task in Task.objects.filter(
-        evaluation_id__in=[e.carried_over_from_id for e in evaluations]
-    ).exclude(status=Task.Status.DONE):
+    for task in Task.objects.filter(evaluation_id__in=[source for _new, source in pairs]).exclude(
+        status=Task.Status.DONE
+    ):
         sources[task.evaluation_id].append(task)
     copies = []
-    for evaluation in evaluations:
-        for task in sources[evaluation.carried_over_from_id]:
+    for evaluation_id, source in pairs:
+        for task in sources[source]:
             copies.append(
                 Task(
                     tenant_id=task.tenant_id,
-                    evaluation=evaluation,
+                    evaluation_id=evaluation_id,
                     order=task.order,
                     objective=task.objective,
                     title=task.title,
