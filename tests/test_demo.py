@@ -23,9 +23,7 @@ def demo(django_db_setup, django_db_blocker):
 def test_demo_has_sixty_cadres_two_quarters_and_every_role(demo):
     assert demo.cadre_set.count() >= 60
     assert PublishedResult.objects.filter(period__quarter=3).count() >= 60
-    q4_states = set(
-        Evaluation.objects.filter(period__quarter=4).values_list("state", flat=True)
-    )
+    q4_states = set(Evaluation.objects.filter(period__quarter=4).values_list("state", flat=True))
     assert {"planning", "plan_submitted", "self_assessed", "proposed", "deferred"} <= q4_states
     held = {role for user in User.objects.filter(tenant=demo) for role in roles_of(user)}
     assert held == set(Role)

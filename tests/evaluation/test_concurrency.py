@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
+from cadres.roles import Role
 from evaluation import services
 from evaluation.exceptions import Conflict
 from evaluation.models import EvaluationState, TransitionLog
-from cadres.roles import Role
 from tests import factories
 from tests.evaluation import steps
 
