@@ -1,0 +1,45 @@
+"""Query counts of the dashboards and exports, pinned and equal at 10 and at 60 cadres."""
+
+from reporting import services
+from reporting.models import Export
+from tests import factories
+from tests.reporting.data import scaled_unit
+
+# One number per page or job; each holds at both sizes, so none grows with the cadres.
+UNIT_DASHBOARD = 24
+TENANT_DASHBOARD = 21
+CENTRAL_DASHBOARD = 8
+REPORTS_INDEX = 14
+UNIT_SUMMARY_EXPORT = 17
+TENANT_REPORT_EXPORT = 19
+
+
+def test_dashboards_and_exports_cost_the_same_at_10_and_at_60_cadres(
+    db, client, django_assert_num_queries
+):
+    units = [scaled_unit(factories.tenant(), size) for size in (10, 60)]
+    assert [len(u.members) + 3 for u in units] == [10, 60]
+    observer = factories.user(None, is_central_observer=True)
+    for u in units:
+        client.force_login(u.authority)
+        with django_assert_num_queries(UNIT_DASHBOARD):
+            page = client.get(f"/reports/units/{u.unit.pk}/?period={u.period.pk}")
+        assert page.context["board"].sections[1].table.rows[1][1] == 4  # four Good
+        with django_assert_num_queries(TENANT_DASHBOARD):
+            assert client.get(f"/reports/organisation/?period={u.period.pk}").status_code == 200
+        with django_assert_num_queries(REPORTS_INDEX):
+            assert client.get(f"/reports/?period={u.period.pk}").status_code == 200
+        client.force_login(observer)
+        with django_assert_num_queries(CENTRAL_DASHBOARD):
+            assert client.get("/reports/central/?quarter=2026-2").status_code == 200
+
+        summary = services.export_request(
+            user=u.organisation, kind=Export.Kind.UNIT_SUMMARY, period=u.period, unit=u.unit
+        )
+        report = services.export_request(
+            user=u.organisation, kind=Export.Kind.TENANT_REPORT, period=u.period
+        )
+        with django_assert_num_queries(UNIT_SUMMARY_EXPORT):
+            assert services.export_run(export_id=summary.pk).status == Export.Status.DONE
+        with django_assert_num_queries(TENANT_REPORT_EXPORT):
+            assert services.export_run(export_id=report.pk).status == Export.Status.DONE
