@@ -14,6 +14,8 @@ export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python manage.py makemigrations --check --dry-run --settings=config.test_settings
+# The vendored assets must survive the production static pipeline (hashed names, no CDN).
+DEBUG=0 SECRET_KEY=collectstatic .venv/bin/python manage.py collectstatic --noinput -v0
 
 .venv/bin/pytest -m "not e2e" "$@"
 
