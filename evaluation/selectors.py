@@ -1,12 +1,49 @@
-"""Reads of periods and evaluations, scoped to the user's tenant and role grants."""
+"""Reads of periods and evaluations, scoped to the user's tenant and role grants.
 
+Every list here is built in a fixed number of queries whatever the number of cadres, so the
+screens that show them keep a pinned query count. ``scoring`` and ``services`` import this
+module, so it imports them only inside functions.
+"""
+
+from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import Count, Q
+from django.http import Http404
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cadres.roles import Role, granted_units
+from cadres.models import Position, Unit
+from cadres.roles import Role, covers, granted_units, subtree_q
 from evaluation import rules
-from evaluation.models import Period, RuleSetVersion
+from evaluation.models import (
+    CatalogueItem,
+    CatalogueVersion,
+    Collective,
+    Discrepancy,
+    Evaluation,
+    EvaluationState,
+    Period,
+    PublishedResult,
+    QuotaGroup,
+    RuleSetVersion,
+    SuspensionProposal,
+)
+from evaluation.permissions import Action, actionable_evaluations, visible_evaluations
+
+# ---------------------------------------------------------------------------------------------
+# Home page
+
+
+@dataclass
+class WorkItem:
+    """One line of a home section: what waits, how many, and where to do it."""
+
+    label: str
+    url: str
+    count: int | None = None
+    detail: str = ""
 
 
 @dataclass
@@ -35,20 +72,106 @@ def open_periods(user):
     return Period.objects.for_tenant(user.tenant_id).filter(status=Period.Status.OPEN)
 
 
+def _count_item(user, action, label, url) -> WorkItem:
+    return WorkItem(label=label, url=url, count=actionable_evaluations(user, action).count())
+
+
+def _role_items(user, role: Role) -> list[WorkItem]:
+    if role == Role.SUPERIOR:
+        return [
+            _count_item(
+                user, Action.APPROVE_PLAN, _("Plans to approve"), reverse("superior_inbox")
+            ),
+            _count_item(
+                user,
+                Action.PROPOSE,
+                _("Assessments to propose a grade on"),
+                reverse("superior_inbox") + "#propose",
+            ),
+        ]
+    if role == Role.ADVISORY:
+        return [
+            _count_item(user, Action.VET, _("Assessments to vet"), reverse("vetting_queue")),
+            WorkItem(_("Standard product catalogue"), reverse("catalogue_list")),
+        ]
+    if role == Role.AUTHORITY:
+        return [
+            _count_item(user, Action.DECIDE, _("Grades to decide"), reverse("decision_list")),
+            WorkItem(
+                _("Suspension proposals awaiting a decision"),
+                reverse("suspension_list"),
+                count=pending_suspensions(user).count(),
+            ),
+            WorkItem(
+                _("Catalogue versions awaiting approval"),
+                reverse("catalogue_list"),
+                count=tenant_catalogues(user)
+                .filter(status=CatalogueVersion.Status.SUBMITTED)
+                .count(),
+            ),
+            WorkItem(
+                _("Discrepancies between proposals and decisions (R17)"), reverse("discrepancies")
+            ),
+            WorkItem(_("Reassignment and replacement flags"), reverse("flags")),
+        ]
+    if role == Role.ORGANISATION:
+        return [
+            _count_item(
+                user, Action.PUBLISH, _("Decided results to publish"), reverse("publication")
+            ),
+            WorkItem(_("Progress of the units"), reverse("progress")),
+            WorkItem(_("Published results"), reverse("results")),
+        ]
+    return [
+        WorkItem(_("Units and posts"), reverse("admin_units")),
+        WorkItem(_("Cadres, assignments and absences"), reverse("admin_cadres")),
+        WorkItem(_("Role grants"), reverse("admin_roles")),
+        WorkItem(_("Periods"), reverse("admin_periods")),
+        WorkItem(_("Rule sets"), reverse("admin_rule_sets")),
+    ]
+
+
 def home_sections(user) -> list[HomeSection]:
     """One section per role the user holds, the cadre's own quarter first."""
     sections = []
     if getattr(user, "cadre", None) is not None:
-        sections.append(HomeSection(key="cadre", title=_("My quarter")))
+        items = [
+            WorkItem(
+                label=str(evaluation.period),
+                url=reverse("evaluation_detail", args=[evaluation.pk]),
+                detail=evaluation.get_state_display(),
+            )
+            for evaluation in my_current_evaluations(user)
+        ]
+        items.append(WorkItem(_("My quarter and past results"), reverse("my_quarter")))
+        sections.append(HomeSection(key="cadre", title=_("My quarter"), items=items))
     for role, title in ROLE_SECTION_TITLES.items():
         units = granted_units(user, role)
         if units:
-            sections.append(HomeSection(key=role.value, title=title, units=units))
+            sections.append(
+                HomeSection(key=role.value, title=title, units=units, items=_role_items(user, role))
+            )
     if user.is_central_observer:
+        try:
+            items = [WorkItem(_("Reports across tenants"), reverse("reporting:index"))]
+        except NoReverseMatch:  # the reporting app is not mounted
+            items = []
         sections.append(
-            HomeSection(key="central", title=_("Central organisation commission: all tenants"))
+            HomeSection(
+                key="central",
+                title=_("Central organisation commission: all tenants"),
+                items=items,
+            )
         )
     return sections
+
+
+def unread_notifications(user, limit: int = 5):
+    return user.notifications.filter(read_at__isnull=True).order_by("-created_at")[:limit]
+
+
+# ---------------------------------------------------------------------------------------------
+# Rule sets
 
 
 def rule_set_for(tenant, on) -> rules.RuleSet:
@@ -70,3 +193,405 @@ def rule_set_for(tenant, on) -> rules.RuleSet:
     if not candidates:
         return rules.DEFAULT_RULE_SET
     return rules.rule_set_in_force(candidates, on)
+
+
+def tenant_rule_sets(tenant):
+    return RuleSetVersion.objects.for_tenant(tenant).order_by("-effective_from")
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluations
+
+EVALUATION_RELATED = ("cadre", "unit", "period", "tenant", "quota_group")
+
+
+def evaluation_for_user(user, pk) -> Evaluation:
+    """One evaluation the user may open; anything else, another tenant's included, is a 404."""
+    try:
+        return visible_evaluations(user).select_related(*EVALUATION_RELATED).get(pk=pk)
+    except (Evaluation.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def evaluation_dossier(evaluation: Evaluation) -> dict:
+    """The tasks, criteria and log of one evaluation, in three queries."""
+    return {
+        "tasks": list(
+            evaluation.tasks.select_related("primary_responsible", "catalogue_item").order_by(
+                "order", "pk"
+            )
+        ),
+        "criteria": list(evaluation.criterion_scores.order_by("order")),
+        "log": list(evaluation.log.select_related("actor__cadre").order_by("created_at", "pk")),
+    }
+
+
+def my_current_evaluations(user):
+    """The signed-in cadre's evaluations of the open quarters, until they are published."""
+    return (
+        Evaluation.objects.filter(
+            cadre__user=user,
+            tenant_id=user.tenant_id,
+            is_current=True,
+            period__status=Period.Status.OPEN,
+        )
+        .exclude(state=EvaluationState.PUBLISHED)
+        .select_related("period", "unit")
+        .order_by("-period__year", "-period__quarter")
+    )
+
+
+def my_history(user):
+    """The signed-in cadre's published and closed quarters with their records, newest first."""
+    return (
+        Evaluation.objects.filter(cadre__user=user, tenant_id=user.tenant_id, is_current=True)
+        .filter(Q(state=EvaluationState.PUBLISHED) | ~Q(period__status=Period.Status.OPEN))
+        .select_related("period", "unit", "published_result")
+        .order_by("-period__year", "-period__quarter")
+    )
+
+
+def inbox(user, action):
+    """Evaluations waiting for the user's action, ordered by unit then name."""
+    return (
+        actionable_evaluations(user, action)
+        .select_related(*EVALUATION_RELATED)
+        .order_by("unit__path", "period__year", "period__quarter", "cadre__full_name")
+    )
+
+
+def by_unit(evaluations) -> list[tuple[Unit, list[Evaluation]]]:
+    """Group evaluations (ordered by unit) under their unit, keeping the order."""
+    groups: dict[int, tuple[Unit, list]] = {}
+    for evaluation in evaluations:
+        groups.setdefault(evaluation.unit_id, (evaluation.unit, []))[1].append(evaluation)
+    return list(groups.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Managing authority
+
+
+def quota_groups_for(user):
+    """Quota groups of the open quarters under the user's authority, with their counts."""
+    units = granted_units(user, Role.AUTHORITY)
+    current = Q(evaluations__is_current=True)
+    return (
+        QuotaGroup.objects.for_tenant(user.tenant_id)
+        .filter(period__status=Period.Status.OPEN)
+        .filter(subtree_q(units, prefix="unit__"))
+        .select_related("unit", "period")
+        .annotate(
+            total=Count("evaluations", filter=current),
+            to_decide=Count(
+                "evaluations", filter=current & Q(evaluations__state=EvaluationState.PROPOSED)
+            ),
+            decided=Count(
+                "evaluations",
+                filter=current
+                & Q(evaluations__state__in=[EvaluationState.DECIDED, EvaluationState.PUBLISHED]),
+            ),
+            proposed_excellent=Count(
+                "evaluations",
+                filter=current
+                & Q(evaluations__proposed_grade=rules.Grade.EXCELLENT)
+                & ~Q(evaluations__collective_role=Position.CollectiveRole.HEAD),
+            ),
+        )
+        .order_by("-period__year", "-period__quarter", "unit__path")
+    )
+
+
+def quota_group_for_user(user, pk, role: Role = Role.AUTHORITY) -> QuotaGroup:
+    """A quota group under the user's role; another tenant's or an uncovered one is a 404."""
+    try:
+        group = QuotaGroup.objects.select_related("unit", "period", "tenant").get(
+            pk=pk, tenant_id=user.tenant_id
+        )
+    except (QuotaGroup.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    if user.tenant_id is None or not covers(user, role, group.unit):
+        raise Http404
+    return group
+
+
+HEAD_FIRST = {Position.CollectiveRole.HEAD: 0, Position.CollectiveRole.DEPUTY: 1}
+
+
+def board_rows(group: QuotaGroup) -> list[Evaluation]:
+    """Every current evaluation of a quota group: the head first, then by score."""
+    rows = list(
+        Evaluation.objects.filter(quota_group=group, is_current=True)
+        .select_related("cadre", "unit", "period", "tenant", "proposed_by__cadre")
+        .order_by("cadre__full_name")
+    )
+    rows.sort(
+        key=lambda e: (
+            HEAD_FIRST.get(e.collective_role, 2),
+            -(e.vetted_score or e.computed_score or 0),
+        )
+    )
+    return rows
+
+
+def collective_of_group(group: QuotaGroup) -> Collective | None:
+    """The collective of the group's unit for the quarter, without creating it."""
+    return (
+        Collective.objects.filter(period_id=group.period_id, unit_id=group.unit_id)
+        .prefetch_related("targets")
+        .select_related("graded_by")
+        .first()
+    )
+
+
+def authority_discrepancies(user):
+    """R17 rows under the user's authority, newest first."""
+    units = granted_units(user, Role.AUTHORITY)
+    return (
+        Discrepancy.objects.for_tenant(user.tenant_id)
+        .filter(subtree_q(units, prefix="evaluation__unit__"))
+        .select_related("proposer__cadre", "head", "evaluation__cadre", "evaluation__period")
+        .order_by("-created_at")
+    )
+
+
+def discrepancy_totals(queryset) -> dict:
+    """How many discrepancies each proposer and each head answers for."""
+    by_proposer = list(
+        queryset.order_by()
+        .values("proposer__username", "proposer__first_name", "proposer__last_name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "proposer__username")
+    )
+    by_head = list(
+        queryset.order_by()
+        .filter(head__isnull=False)
+        .values("head__full_name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "head__full_name")
+    )
+    return {"by_proposer": by_proposer, "by_head": by_head}
+
+
+def reassignment_flags(user):
+    """Decided evaluations the authority flagged for reassignment, under the user's authority."""
+    units = granted_units(user, Role.AUTHORITY)
+    return (
+        Evaluation.objects.for_tenant(user.tenant_id)
+        .filter(is_current=True, reassignment_flag=True)
+        .filter(subtree_q(units, prefix="unit__"))
+        .select_related("cadre", "unit", "period")
+        .order_by("-period__year", "-period__quarter", "cadre__full_name")
+    )
+
+
+@dataclass
+class ReplacementFlag:
+    cadre_name: str
+    unit_name: str
+    reasons: tuple
+
+
+def replacement_flags(user) -> list[ReplacementFlag]:
+    """R15 for every cadre under the user's authority, from the decided grades in one query."""
+    units = granted_units(user, Role.AUTHORITY)
+    sequences: dict[int, list] = defaultdict(list)
+    names: dict[int, tuple[str, str]] = {}
+    rows = (
+        Evaluation.objects.for_tenant(user.tenant_id)
+        .filter(is_current=True)
+        .filter(
+            Q(state=EvaluationState.DEFERRED)
+            | Q(state__in=[EvaluationState.DECIDED, EvaluationState.PUBLISHED])
+        )
+        .filter(subtree_q(units, prefix="unit__"))
+        .order_by("cadre_id", "period__year", "period__quarter")
+        .values_list("cadre_id", "cadre__full_name", "unit__name", "state", "decided_grade")
+    )
+    for cadre_id, name, unit_name, state, grade in rows:
+        sequences[cadre_id].append(None if state == EvaluationState.DEFERRED else grade)
+        names[cadre_id] = (name, unit_name)
+    flags = []
+    for cadre_id, grades in sequences.items():
+        ruling = rules.replacement_flag(grades)
+        if ruling.value:
+            flags.append(ReplacementFlag(*names[cadre_id], ruling.reasons))
+    return sorted(flags, key=lambda f: f.cadre_name)
+
+
+def pending_suspensions(user):
+    """Suspension proposals awaiting the authority, for cadres now posted under its units."""
+    units = granted_units(user, Role.AUTHORITY)
+    today = timezone.localdate()
+    posted = SuspensionProposal.objects.filter(
+        subtree_q(units, prefix="cadre__assignments__position__unit__"),
+        cadre__assignments__start_date__lte=today,
+    ).filter(
+        Q(cadre__assignments__end_date__isnull=True) | Q(cadre__assignments__end_date__gte=today)
+    )
+    return (
+        SuspensionProposal.objects.for_tenant(user.tenant_id)
+        .filter(status=SuspensionProposal.Status.PENDING, pk__in=posted.values("pk"))
+        .select_related("cadre", "proposed_by__cadre")
+        .order_by("created_at")
+    )
+
+
+def suspension_for_user(user, pk) -> SuspensionProposal:
+    try:
+        return pending_suspensions(user).get(pk=pk)
+    except (SuspensionProposal.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# Catalogue
+
+
+def tenant_root(tenant_id) -> Unit | None:
+    """The tenant's first root unit: the catalogue services check roles against it."""
+    return Unit.objects.for_tenant(tenant_id).first()
+
+
+def tenant_catalogues(user):
+    return (
+        CatalogueVersion.objects.for_tenant(user.tenant_id)
+        .annotate(item_count=Count("items"))
+        .select_related("submitted_by", "approved_by")
+        .order_by("-number")
+    )
+
+
+def catalogue_for_user(user, pk) -> CatalogueVersion:
+    try:
+        return CatalogueVersion.objects.for_tenant(user.tenant_id).get(pk=pk)
+    except (CatalogueVersion.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def approved_catalogue_items(tenant_id):
+    return CatalogueItem.objects.filter(
+        tenant_id=tenant_id, version__status=CatalogueVersion.Status.APPROVED
+    ).order_by("axis", "code")
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisation department
+
+
+def tenant_periods(user):
+    return Period.objects.for_tenant(user.tenant_id).order_by("-year", "-quarter")
+
+
+def period_for_user(user, pk) -> Period:
+    try:
+        return Period.objects.for_tenant(user.tenant_id).get(pk=pk)
+    except (Period.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def chosen_period(user, pk=None) -> Period | None:
+    """The period asked for, else the latest open one, else the latest one."""
+    if pk:
+        return period_for_user(user, pk)
+    periods = tenant_periods(user)
+    return periods.filter(status=Period.Status.OPEN).first() or periods.first()
+
+
+def publication_rows(user, periods) -> list[dict]:
+    """Per period: decided results the user may publish, and those already published."""
+    publishable = dict(
+        actionable_evaluations(user, Action.PUBLISH)
+        .filter(period__in=periods)
+        .order_by()
+        .values_list("period_id")
+        .annotate(n=Count("pk"))
+    )
+    published = dict(
+        PublishedResult.objects.filter(tenant_id=user.tenant_id, period__in=periods)
+        .order_by()
+        .values_list("period_id")
+        .annotate(n=Count("pk"))
+    )
+    return [
+        {"period": p, "publishable": publishable.get(p.pk, 0), "published": published.get(p.pk, 0)}
+        for p in periods
+    ]
+
+
+# The step each state still waits for, and the period deadline of that step.
+STEP_OF_STATE = {
+    EvaluationState.PLANNING: ("plan_deadline", _("Targets")),
+    EvaluationState.PLAN_SUBMITTED: ("plan_deadline", _("Approval of the targets")),
+    EvaluationState.PLAN_APPROVED: ("self_assessment_deadline", _("Self-assessment")),
+    EvaluationState.SELF_ASSESSED: ("vetting_deadline", _("Vetting")),
+    EvaluationState.VETTED: ("proposal_deadline", _("Proposal")),
+    EvaluationState.PROPOSED: ("decision_deadline", _("Decision")),
+    EvaluationState.DECIDED: ("report_deadline", _("Publication")),
+}
+PROGRESS_STATES = [
+    EvaluationState.PLANNING,
+    EvaluationState.PLAN_SUBMITTED,
+    EvaluationState.PLAN_APPROVED,
+    EvaluationState.SELF_ASSESSED,
+    EvaluationState.VETTED,
+    EvaluationState.PROPOSED,
+    EvaluationState.DECIDED,
+    EvaluationState.PUBLISHED,
+    EvaluationState.DEFERRED,
+]
+
+
+@dataclass
+class UnitProgress:
+    unit: Unit
+    counts: list
+    total: int
+    late: list  # (step label, count, deadline)
+
+    @property
+    def late_total(self) -> int:
+        return sum(n for _label, n, _deadline in self.late)
+
+
+def period_progress(user, period: Period, on=None) -> list[UnitProgress]:
+    """Per unit under the user's roles: evaluations at each step, and who is late where."""
+    on = on or timezone.localdate()
+    units = [u for role in (Role.ORGANISATION, Role.AUTHORITY) for u in granted_units(user, role)]
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for unit_id, state, n in (
+        Evaluation.objects.filter(period=period, is_current=True)
+        .filter(subtree_q(units, prefix="unit__"))
+        .order_by()
+        .values_list("unit_id", "state")
+        .annotate(n=Count("pk"))
+    ):
+        counts[unit_id][state] = n
+    rows = []
+    for unit in Unit.objects.filter(pk__in=counts).order_by("path"):
+        by_state = counts[unit.pk]
+        late = []
+        for state, (deadline_field, label) in STEP_OF_STATE.items():
+            deadline = getattr(period, deadline_field)
+            if by_state.get(state) and on > deadline:
+                late.append((label, by_state[state], deadline))
+        rows.append(
+            UnitProgress(
+                unit=unit,
+                counts=[by_state.get(s, 0) for s in PROGRESS_STATES],
+                total=sum(by_state.values()),
+                late=late,
+            )
+        )
+    return rows
+
+
+def published_results(user, period: Period):
+    """The published results of a quarter, for every member of the tenant to read."""
+    return (
+        PublishedResult.objects.filter(tenant_id=user.tenant_id, period=period)
+        # A corrected result replaces the record of the revision it reopened.
+        .exclude(evaluation__next_revision__published_result__isnull=False)
+        .select_related("cadre", "evaluation__unit")
+        .order_by("evaluation__unit__path", "cadre__full_name")
+    )

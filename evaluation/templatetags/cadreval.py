@@ -1,0 +1,148 @@
+"""Template helpers of the screens: the role navigation, labels of grades and states, and
+form widgets that announce their errors to assistive technology."""
+
+from decimal import Decimal
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+
+from cadres.roles import Role, granted_units
+from evaluation.models import EvaluationState
+from evaluation.rules import Grade
+
+register = template.Library()
+
+# (url name, label, the roles that see it; None = every member of a tenant)
+NAVIGATION = [
+    ("home", _("Home"), None),
+    ("my_quarter", _("My quarter"), "cadre"),
+    ("superior_inbox", _("Plans and proposals"), (Role.SUPERIOR,)),
+    ("vetting_queue", _("Vetting"), (Role.ADVISORY,)),
+    ("catalogue_list", _("Catalogue"), (Role.ADVISORY, Role.AUTHORITY)),
+    ("decision_list", _("Decisions"), (Role.AUTHORITY,)),
+    ("publication", _("Publication"), (Role.ORGANISATION,)),
+    ("progress", _("Progress"), (Role.ORGANISATION, Role.AUTHORITY)),
+    ("results", _("Results"), None),
+    ("reporting:index", _("Reports"), (Role.ORGANISATION, Role.AUTHORITY, Role.ADMINISTRATOR)),
+    ("admin_index", _("Organisation"), (Role.ADMINISTRATOR,)),
+]
+
+
+def optional_reverse(name: str, *args) -> str:
+    """The URL of a page another app may not have yet, or an empty string."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+@register.simple_tag
+def optional_url(name, *args):
+    return optional_reverse(name, *args)
+
+
+@register.simple_tag(takes_context=True)
+def nav_items(context):
+    """The pages the signed-in user's roles open, with the current one marked."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    if user.tenant_id is None:
+        # The central organisation commission reads the reports across tenants only.
+        url = optional_reverse("reporting:index") if user.is_central_observer else ""
+        return [{"url": url, "label": _("Reports"), "current": False}] if url else []
+    items = []
+    for name, label, roles in NAVIGATION:
+        if roles == "cadre":
+            allowed = getattr(user, "cadre", None) is not None
+        else:
+            allowed = roles is None or any(granted_units(user, role) for role in roles)
+        url = optional_reverse(name) if allowed else ""
+        if url:
+            current = request.path == url if name == "home" else request.path.startswith(url)
+            items.append({"url": url, "label": label, "current": current})
+    return items
+
+
+@register.filter
+def grade_label(value):
+    if not value:
+        return "—"
+    try:
+        return Grade(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def state_label(value):
+    try:
+        return EvaluationState(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def score(value):
+    """A score to one decimal in the active language's way (87,5 in Vietnamese)."""
+    if value in (None, ""):
+        return "—"
+    return formats.number_format(Decimal(str(value)), 1)
+
+
+@register.filter
+def reasons(value):
+    """Reasons as (rule, message) pairs, from stored dicts or the rules' Reason objects."""
+    pairs = []
+    for reason in value or ():
+        if isinstance(reason, dict):
+            pairs.append((reason.get("rule", ""), reason.get("message", "")))
+        else:
+            pairs.append((reason.rule, reason.message))
+    return pairs
+
+
+@register.filter
+def get(mapping, key):
+    try:
+        return mapping[key]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+@register.filter
+def bound(form, name):
+    """The bound field ``name`` of a form, for fields whose names are built in a loop."""
+    try:
+        return form[name]
+    except KeyError:
+        return None
+
+
+@register.simple_tag
+def widget(field, **attrs):
+    """The field's widget, with aria-invalid and aria-describedby pointing at its messages."""
+    if field is None:
+        return ""
+    described = []
+    if field.help_text:
+        described.append(f"{field.auto_id}_help")
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+        described.append(f"{field.auto_id}_error")
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    attrs = {key.replace("_", "-"): value for key, value in attrs.items()}
+    return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def percent_of(part, whole):
+    """How much of a bar ``part`` fills (0–100) when ``whole`` fills it all."""
+    try:
+        return max(0, min(100, round(100 * int(part) / int(whole)))) if int(whole) else 0
+    except (TypeError, ValueError):
+        return 0
