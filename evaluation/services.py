@@ -82,6 +82,31 @@ def period_create(*, tenant, year: int, quarter: int, actor=None, **deadlines) -
     return period
 
 
+def rule_set_create(*, tenant, actor, version: str, effective_from: date, params: dict):
+    """Add a version of the tenant's rule set, in force from a date (checked by the rules)."""
+    from cadres.services import audit
+    from evaluation.models import RuleSetVersion
+
+    try:
+        rules.RuleSet.from_dict(
+            params | {"version": version, "effective_from": effective_from.isoformat()}
+        )
+    except rules.RuleSetError as exc:
+        raise ValidationError({exc.field: exc.message}) from exc
+    existing = RuleSetVersion.objects.for_tenant(tenant)
+    if existing.filter(version=version).exists():
+        raise ValidationError({"version": _("This version name is already used.")})
+    if existing.filter(effective_from=effective_from).exists():
+        raise ValidationError({"effective_from": _("A version already starts on this date.")})
+    with transaction.atomic():
+        row = RuleSetVersion.objects.create(
+            tenant=tenant, version=version, effective_from=effective_from, params=params
+        )
+        audit(tenant_id=tenant.pk, actor=actor, action="rule_set_create", obj=row)
+    tenant.__dict__.pop("_rule_sets", None)
+    return row
+
+
 # ---------------------------------------------------------------------------------------------
 # Notifications and history
 

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +23,6 @@ from django.views.decorators.http import require_POST
 
 from cadres.roles import Role, covers, granted_units
 from cadres.selectors import assignments_between
-from cadres.services import audit
 from evaluation import rules, scoring, selectors, services
 from evaluation.exceptions import Conflict, QuotaExceeded
 from evaluation.forms import (
@@ -1372,29 +1370,21 @@ def admin_rule_sets(request):
 
 
 def _rule_set_create(user, form, in_force) -> RuleSetVersion:
-    # No service writes rule sets yet: this belongs in evaluation.services (rule_set_create).
-    data = form.cleaned_data
     params = {k: v for k, v in in_force.to_dict().items() if k not in ("version", "effective_from")}
     params.update(form.params())
     try:
-        rules.RuleSet.from_dict(
-            params
-            | {"version": data["version"], "effective_from": data["effective_from"].isoformat()}
-        )
-    except rules.RuleSetError as exc:
-        field = exc.field if exc.field in form.fields else None
-        raise ValidationError({field or "__all__": exc.message}) from exc
-    existing = RuleSetVersion.objects.for_tenant(user.tenant_id)
-    if existing.filter(version=data["version"]).exists():
-        raise ValidationError({"version": _("This version name is already used.")})
-    if existing.filter(effective_from=data["effective_from"]).exists():
-        raise ValidationError({"effective_from": _("A version already starts on this date.")})
-    with transaction.atomic():
-        row = RuleSetVersion.objects.create(
-            tenant_id=user.tenant_id,
-            version=data["version"],
-            effective_from=data["effective_from"],
+        return services.rule_set_create(
+            tenant=user.tenant,
+            actor=user,
+            version=form.cleaned_data["version"],
+            effective_from=form.cleaned_data["effective_from"],
             params=params,
         )
-        audit(tenant_id=user.tenant_id, actor=user, action="rule_set_create", obj=row)
-    return row
+    except ValidationError as exc:
+        # Parameters the form does not show are reported on the form as a whole.
+        raise ValidationError(
+            {
+                (field if field in form.fields else "__all__"): errors
+                for field, errors in exc.message_dict.items()
+            }
+        ) from exc
