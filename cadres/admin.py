@@ -13,6 +13,7 @@ from cadres.models import (
     Cadre,
     Position,
     Tenant,
+    TenantSecurity,
     Unit,
     UnitUserPermission,
     User,
@@ -154,3 +155,27 @@ class AuditEntryAdmin(TenantScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TenantSecurity)
+class TenantSecurityAdmin(admin.ModelAdmin):
+    """Whether the tenant requires a one-time code; saved through the audited service."""
+
+    list_display = ["tenant", "require_totp"]
+    fields = ["tenant", "require_totp"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(tenant_id=request.user.tenant_id)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "tenant" and not request.user.is_superuser:
+            kwargs["queryset"] = Tenant.objects.filter(pk=request.user.tenant_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        from cadres.security import tenant_security_set
+
+        tenant_security_set(tenant=obj.tenant, actor=request.user, require_totp=obj.require_totp)

@@ -1,8 +1,10 @@
 """Tenants, their tree of units, cadres, posts and absences, and role grants on units."""
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.signals import user_logged_in
 from django.db import models
 from django.db.models import Q
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -391,3 +393,39 @@ class IdempotencyKey(models.Model):
 
 
 # --- end of API tokens ---
+
+
+# --- Security ---
+class TenantSecurity(models.Model):
+    """A tenant's security settings; a tenant without a row has the defaults."""
+
+    tenant = models.OneToOneField(
+        Tenant, verbose_name=_("tenant"), on_delete=models.CASCADE, related_name="security"
+    )
+    require_totp = models.BooleanField(
+        _(
+            "require a one-time code (TOTP) from the managing authority and the organisation "
+            "department"
+        ),
+        default=False,
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("security settings")
+        verbose_name_plural = _("security settings")
+
+    def __str__(self):
+        return str(self.tenant)
+
+
+@receiver(user_logged_in, dispatch_uid="cadres.security.start_session")
+def _start_secure_session(sender, request, user, **kwargs):
+    # Every sign-in (the form, the admin, force_login in tests) starts the session clock and
+    # decides whether this session needs a TOTP, so that requests never query for it.
+    from cadres.security import start_session
+
+    start_session(request, user)
+
+
+# --- end of Security ---

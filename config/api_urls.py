@@ -8,6 +8,7 @@ from cadres import api as cadres_api
 from evaluation import api as evaluation_api
 
 router = DefaultRouter(trailing_slash=True)
+router.include_format_suffixes = False  # no ".json" twins of the routes
 router.include_root_view = False
 router.register("units", cadres_api.UnitViewSet, basename="api-unit")
 router.register("cadres", cadres_api.CadreViewSet, basename="api-cadre")

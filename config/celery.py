@@ -15,11 +15,14 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from cadres.rls import install_celery_hooks
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("cadreval")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+install_celery_hooks()  # each task runs under its tenant for row-level security
 
 app.conf.timezone = "Asia/Ho_Chi_Minh"  # crontab hours below are Vietnam's
 app.conf.task_acks_late = True

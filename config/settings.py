@@ -46,6 +46,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "cadres",
     "evaluation",
     "reporting",
@@ -59,9 +63,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Security (cadres/security.py): the tenant of each request for row-level security, then
+    # the session clock, then TOTP for the roles that must have it. API token calls pass.
+    "cadres.security.TenantScopeMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "cadres.security.SessionLifetimeMiddleware",
+    "cadres.security.OTPRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -95,6 +107,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "cadres.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -213,6 +226,71 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and env_bool("HTTPS
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Security ---
+# The walls and their settings are described in docs/security.md.
+HTTPS = env_bool("HTTPS", False)
+
+# Row-level security: the web and worker processes connect as (or SET ROLE to) a role that
+# neither owns the tables nor bypasses RLS; migrations and management commands run as the
+# owner, so leave DATABASE_APP_ROLE unset for them. `manage.py create_app_role` makes it.
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "")
+if DATABASE_APP_ROLE and "postgresql" in DATABASES["default"]["ENGINE"]:
+    DATABASES["default"].setdefault("OPTIONS", {})["assume_role"] = DATABASE_APP_ROLE
+# Set the tenant of each request in the connection (app.tenant_id). Costs two statements a
+# request, so it is on only when a role that RLS applies to is in use, or when asked.
+TENANT_RLS = env_bool("TENANT_RLS", bool(DATABASE_APP_ROLE))
+
+# Sign-in: django-axes locks a username from one address after repeated failures.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = int(os.environ.get("AXES_COOLOFF_MINUTES", "15")) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cadres.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "cadres.security.client_ip"
+AXES_ENABLE_ADMIN = False  # attempts of every tenant: superusers use manage.py axes_reset
+# Behind a reverse proxy: how many proxies append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Sessions end after 30 minutes without a request and 10 hours after sign-in in any case.
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
+SESSION_ABSOLUTE_LIFETIME = int(os.environ.get("SESSION_ABSOLUTE_LIFETIME", str(10 * 3600)))
+
+# TOTP (django-otp) for the managing authority and the organisation department of a tenant
+# that requires it (cadres.models.TenantSecurity).
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "cadreval")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# HTTPS in production: HTTPS=1 turns on the redirect, secure cookies and HSTS.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS and not DEBUG)
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000" if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # pages and htmx send the token from the page, never the cookie
+
+# Content-Security-Policy (django-csp): our own files only, no inline script. Inline style
+# attributes (bar widths) are allowed; <style> elements are not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# --- end of Security ---
 
 LOGGING = {
     "version": 1,

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Max, Min
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
@@ -1050,6 +1051,12 @@ def collective_set_targets(*, collective: Collective, actor: User, targets: list
         )
         if not target.title:
             raise ValidationError({f"targets[{i}].title": _("Name the target.")})
+        try:
+            target.full_clean(exclude=["collective", "tenant"])
+        except ValidationError as exc:
+            raise ValidationError(
+                {f"targets[{i}].{f}": e for f, e in exc.message_dict.items()}
+            ) from exc
         built.append(target)
     collective.targets.all().delete()
     CollectiveTarget.objects.bulk_create(built)
@@ -1308,8 +1315,15 @@ class _Spell:
     end_date: date | None
 
 
-@transaction.atomic
 def period_open(*, period: Period, actor: User | None = None) -> OpeningSummary:
+    """Open a quarter (see ``_period_open``); names and reasons are stored in the tenant's
+    language whoever opens it, since every later reader sees them as stored."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _period_open(period=period, actor=actor)
+
+
+@transaction.atomic
+def _period_open(*, period: Period, actor: User | None = None) -> OpeningSummary:
     """Create one evaluation per cadre in scope, with bulk inserts; running it twice adds none.
 
     R18 leaves out cadres graded half-yearly or yearly in other quarters, R11 defers those

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -374,6 +374,17 @@ def _own_evaluation(request, pk, action):
     return evaluation
 
 
+def _autosaved_evaluation(request, pk, action):
+    """Like ``_own_evaluation``, but None when the cadre's step has just moved on: an autosave
+    still in flight when the form was submitted has nothing left to save."""
+    evaluation = selectors.evaluation_for_user(request.user, pk)
+    if not may(request.user, action, evaluation) and (
+        acting_role(request.user, Action.VIEW, evaluation) == SELF
+    ):
+        return None
+    return _own_evaluation(request, pk, action)
+
+
 def _plan_forms(evaluation, data=None, initial=None):
     responsible = _responsible_choices(evaluation)
     kwargs = {"form_kwargs": {"responsible_choices": responsible}, "prefix": "tasks"}
@@ -507,7 +518,9 @@ def _picked_item(evaluation, raw):
 @require_POST
 def plan_check(request, pk):
     """htmx: save the draft as it is typed and answer with the R2 and "six clear" problems."""
-    evaluation = _own_evaluation(request, pk, Action.EDIT_PLAN)
+    evaluation = _autosaved_evaluation(request, pk, Action.EDIT_PLAN)
+    if evaluation is None:
+        return HttpResponse(status=204)
     formset, axes = _plan_forms(evaluation, request.POST)
     if not (formset.is_valid() and axes.is_valid()):
         context = _plan_context(
@@ -656,7 +669,9 @@ def self_assessment(request, pk):
 @require_POST
 def self_assessment_draft(request, pk):
     """htmx autosave: store the draft and answer with the live score, grade and reasons."""
-    evaluation = _own_evaluation(request, pk, Action.SELF_ASSESS)
+    evaluation = _autosaved_evaluation(request, pk, Action.SELF_ASSESS)
+    if evaluation is None:
+        return HttpResponse(status=204)
     form, task_forms, criteria = _self_forms(evaluation, request.POST)
     if not (form.is_valid() and all(tf.is_valid() for _task, tf in task_forms)):
         context = _self_context(

@@ -14,6 +14,10 @@ export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python manage.py makemigrations --check --dry-run --settings=config.test_settings
+# Production settings pass Django's deployment checks.
+DEBUG=0 HTTPS=1 REQUIRE_SECRET_KEY=1 ALLOWED_HOSTS=danhgia.example.gov.vn \
+  SECRET_KEY="deploy-check-$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+  .venv/bin/python manage.py check --deploy --fail-level WARNING
 # The vendored assets must survive the production static pipeline (hashed names, no CDN).
 DEBUG=0 SECRET_KEY=collectstatic .venv/bin/python manage.py collectstatic --noinput -v0
 

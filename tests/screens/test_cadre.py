@@ -228,7 +228,8 @@ def test_a_criterion_out_of_range_is_a_field_error_and_nothing_is_saved(unit, as
         f"/evaluations/{evaluation.pk}/self-assessment/draft/", data, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 422
-    assert "Political ideology: enter 0 to 8.0 points." in text(response)
+    name = evaluation.criterion_scores.get(code="political_ideology").name  # as stored
+    assert f"{name}: enter 0 to 8.0 points." in text(response)
     assert not evaluation.criterion_scores.filter(self_points__isnull=False).exists()
     response = client.post(
         f"/evaluations/{evaluation.pk}/self-assessment/", {**data, "action": "save"}
