@@ -8,7 +8,7 @@ from functools import reduce
 from operator import or_
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Unit, UnitUserPermission
@@ -27,20 +27,29 @@ class Role(models.TextChoices):
 
 
 def granted_units(user, role: Role) -> list[Unit]:
-    """Units on which the user holds the role directly (one query, cached per request user)."""
-    cache = user.__dict__.setdefault("_granted_units", {})
-    if role not in cache:
-        if not user.is_authenticated or user.tenant_id is None:
-            cache[role] = []
-        else:
-            cache[role] = list(
+    """Units on which the user holds the role directly.
+
+    Every role is read in one query on first use and kept on the request's user: a page
+    asks about several roles (menu, scope, permission checks).
+    """
+    cache = user.__dict__.get("_granted_units")
+    if cache is None:
+        cache = {r: [] for r in Role}
+        if user.is_authenticated and user.tenant_id is not None:
+            grants = (
                 Unit.objects.filter(
                     tenant_id=user.tenant_id,
                     unituserpermission__user=user,
-                    unituserpermission__permission__codename=role.value,
+                    unituserpermission__permission__codename__in=Role.values,
                     unituserpermission__permission__content_type__app_label="cadres",
-                ).distinct()
+                )
+                .annotate(role=F("unituserpermission__permission__codename"))
+                .order_by("path")
+                .distinct()
             )
+            for unit in grants:
+                cache[Role(unit.role)].append(unit)
+        user.__dict__["_granted_units"] = cache
     return cache[role]
 
 

@@ -103,6 +103,10 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    # The page and job queries are short; PostgreSQL's JIT compiles them for longer than
+    # they run (bench/README.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "cadres.User"

@@ -16,6 +16,8 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import groupby
+from operator import itemgetter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -768,13 +770,19 @@ def recompute_completion(*, tenant_id: int, period_id: int, unit_ids=None) -> di
             ).values_list("unit_id", flat=True)
         )
     collectives = evaluations = 0
+    unit_ids = sorted(unit_ids)
     with translation.override(settings.LANGUAGE_CODE):
-        for unit_id in sorted(unit_ids):
+        for start in range(0, len(unit_ids), COMPLETION_BATCH):
             with transaction.atomic():
-                c, e = _recompute_unit(period, unit_id)
+                c, e = _recompute_units(period, unit_ids[start : start + COMPLETION_BATCH])
             collectives += c
             evaluations += e
     return {"collectives": collectives, "evaluations": evaluations}
+
+
+# Units recomputed in one transaction: a handful of queries serve them all, and the locks
+# are held for well under a second.
+COMPLETION_BATCH = 50
 
 
 def _rules_of(reasons) -> list:
@@ -782,15 +790,16 @@ def _rules_of(reasons) -> list:
     return [reason.get("rule") for reason in reasons or []]
 
 
-def _recompute_unit(period: Period, unit_id: int) -> tuple[int, int]:
-    changed_collectives = 0
-    collective = (
-        Collective.objects.select_for_update()
-        .filter(period=period, unit_id=unit_id)
+def _recompute_units(period: Period, unit_ids: list[int]) -> tuple[int, int]:
+    collectives = {
+        c.unit_id: c
+        for c in Collective.objects.select_for_update(of=("self",))
+        .filter(period=period, unit_id__in=unit_ids)
         .select_related("period", "tenant")
-        .first()
-    )
-    if collective is not None:
+        .prefetch_related("targets")
+    }
+    changed_collectives = 0
+    for collective in collectives.values():
         targets = list(collective.targets.all())
         percent, reasons = None, []
         if targets and all(t.status != t.Status.PENDING for t in targets):
@@ -803,11 +812,13 @@ def _recompute_unit(period: Period, unit_id: int) -> tuple[int, int]:
             Collective.objects.filter(pk=collective.pk).update(
                 completion_percent=percent, reasons=reasons
             )
-            changed_collectives = 1
+            changed_collectives += 1
     members = (
         Evaluation.objects.select_for_update(of=("self",))
-        .filter(period=period, unit_id=unit_id, is_current=True, state__in=RECOMPUTED_STATES)
+        .filter(period=period, unit_id__in=unit_ids, is_current=True, state__in=RECOMPUTED_STATES)
         .select_related("cadre", "unit")
+        # Two queries for every member of the batch instead of two per member.
+        .prefetch_related("tasks", "criterion_scores")
         .order_by("pk")
     )
     changed = 0
@@ -815,7 +826,11 @@ def _recompute_unit(period: Period, unit_id: int) -> tuple[int, int]:
         evaluation.tenant, evaluation.period = period.tenant, period  # share the rule-set cache
         before = (evaluation.computed_score, evaluation.computed_grade, evaluation.computed_reasons)
         try:
-            assessment = scoring.assess(evaluation, stage=scoring.Stage.VETTED)
+            assessment = scoring.assess(
+                evaluation,
+                stage=scoring.Stage.VETTED,
+                collective=collectives.get(evaluation.unit_id),
+            )
         except rules.RuleInputError:
             logger.warning("evaluation %s cannot be assessed; left as it is", evaluation.pk)
             continue
@@ -846,35 +861,40 @@ def _quarter_grade(row: dict):
     return rules.Grade(row["decided_grade"])
 
 
+YEAR_END_FIELDS = (
+    "cadre_id",
+    "cadre__full_name",
+    "cadre__code",
+    "unit_id",
+    "collective_role",
+    "state",
+    "decided_grade",
+    "proposed_grade",
+    "vetted_score",
+    "discipline_note",
+    "period__year",
+    "period__quarter",
+)
+# What the ranking and the store keep of a cadre's last quarter of the year.
+YEAR_END_KEPT = ("cadre__full_name", "cadre__code", "unit_id", "collective_role")
+
+
 def year_end_rollup(*, tenant_id: int, year: int) -> dict:
     """R19: propose each cadre's grade for the year from its quarters; R15 flags; R10 ranks."""
     tenant = Tenant.objects.get(pk=tenant_id)
     rule_set = rule_set_for(tenant, date(year, 10, 1))
+    # Streamed cadre by cadre as tuples: a ministry's whole history never sits in memory.
     rows = (
         Evaluation.objects.filter(tenant_id=tenant_id, is_current=True, period__year__lte=year)
         .filter(Q(state__in=DECIDED_STATES) | Q(state=EvaluationState.DEFERRED))
-        .values(
-            "cadre_id",
-            "cadre__full_name",
-            "cadre__code",
-            "unit_id",
-            "collective_role",
-            "state",
-            "decided_grade",
-            "proposed_grade",
-            "vetted_score",
-            "discipline_note",
-            "period__year",
-            "period__quarter",
-        )
         .order_by("cadre_id", "period__year", "period__quarter")
+        .values_list(*YEAR_END_FIELDS)
+        .iterator(chunk_size=5000)
     )
-    by_cadre: dict[int, list[dict]] = defaultdict(list)
-    for row in rows:
-        by_cadre[row["cadre_id"]].append(row)
     with translation.override(settings.LANGUAGE_CODE):
         proposals = {}
-        for cadre_id, history in by_cadre.items():
+        for cadre_id, group in groupby(rows, key=itemgetter(0)):
+            history = [dict(zip(YEAR_END_FIELDS, row, strict=True)) for row in group]
             this_year = [r for r in history if r["period__year"] == year]
             if not this_year:
                 continue
@@ -892,9 +912,8 @@ def year_end_rollup(*, tenant_id: int, year: int) -> dict:
                 earlier_grades=[_quarter_grade(r) for r in history if r["period__year"] < year],
                 reprimand_or_degradation=any(r["discipline_note"] for r in this_year),
             )
-            last = this_year[-1]
             proposals[cadre_id] = {
-                "row": last,
+                "row": {key: this_year[-1][key] for key in YEAR_END_KEPT},
                 "grade": proposal.grade,
                 "proposal": proposal,
                 "reasons": [r.as_dict() for r in proposal.reasons],

@@ -266,6 +266,12 @@ class Evaluation(ConcurrentTransitionMixin, TenantOwned):
             models.Index(fields=["tenant", "period", "unit"], name="evaluation_period_unit"),
             models.Index(fields=["quota_group", "state"], name="evaluation_quota_state"),
             models.Index(fields=["tenant", "cadre", "period"], name="evaluation_cadre"),
+            # Inboxes and queues filter a subtree's units by state across the open quarters.
+            models.Index(
+                fields=["tenant", "unit", "state"],
+                condition=Q(is_current=True),
+                name="evaluation_unit_state",
+            ),
         ]
 
     def __str__(self):

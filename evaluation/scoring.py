@@ -150,13 +150,21 @@ def collective_result(collective: Collective, targets=None) -> rules.CollectiveR
     )
 
 
-def assess(evaluation: Evaluation, *, stage: Stage) -> Assessment:
-    """Score and grade the evaluation with the rules in force (R1–R8)."""
+_LOOK_UP = object()
+
+
+def assess(evaluation: Evaluation, *, stage: Stage, collective=_LOOK_UP) -> Assessment:
+    """Score and grade the evaluation with the rules in force (R1–R8).
+
+    ``collective`` is the unit's collective when the caller has it already (the completion job
+    reads it once per unit); it only counts for members that belong to it.
+    """
     rule_set = rule_set_of(evaluation)
     tasks = list(evaluation.tasks.all())
     if not tasks:
         raise rules.RuleInputError("tasks", _("The plan has no tasks (R2)"))
-    collective = collective_of(evaluation)
+    if collective is _LOOK_UP or evaluation.collective_role == Position.CollectiveRole.NONE:
+        collective = collective_of(evaluation)
     collective_input = {}
     if collective is not None and collective.graded_at is not None:
         collective_input = {
