@@ -7,6 +7,7 @@ called from ``evaluation.rules`` through ``evaluation.scoring``, never re-done h
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -14,13 +15,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models import Avg, Count, F, OuterRef, Q, Subquery, Sum, Window
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
-from cadres.models import Unit
+from cadres.models import Position, Unit
 from cadres.roles import Role, covers, granted_units, subtree_q
 from cadres.selectors import get_for_user_or_404
 from evaluation import rules, scoring
@@ -43,7 +45,9 @@ from reporting.models import Export
 EXPORT_ROLES = (Role.ORGANISATION, Role.AUTHORITY, Role.ADMINISTRATOR)
 DASHBOARD_ROLES = (*VIEW_ROLES, Role.ADMINISTRATOR)
 GRADES = tuple(rules.Grade)
-LIST_LIMIT = 200  # names listed on a dashboard; the counts stay exact
+# Rows a dashboard lists in a table of names or groups; the counts stay exact, the table says
+# how many more there are and the exports hold them all. Kept short: it is the page's cost.
+LIST_LIMIT = 50
 
 S = EvaluationState
 STATE_ORDER = (
@@ -346,13 +350,15 @@ class QuotaGroupSummary:
 
 def quota_groups(units: Sequence[Unit], period: Period, *, members: bool = True):
     """The quota groups of the subtrees, with counts and (optionally) their members' rows."""
-    groups = {
-        g.pk: QuotaGroupSummary(g.unit.name, g.unit.code, g.percent)
-        for g in QuotaGroup.objects.filter(period=period)
+    found = (
+        QuotaGroup.objects.filter(period=period)
         .filter(subtree_q(list(units), prefix="unit__"))
         .select_related("unit")
         .order_by("unit__path")
-    }
+    )
+    if not members:
+        return _quota_group_counts(found)
+    groups = {g.pk: QuotaGroupSummary(g.unit.name, g.unit.code, g.percent) for g in found}
     evaluations = (
         Evaluation.objects.filter(quota_group_id__in=list(groups), is_current=True)
         .select_related("cadre")
@@ -375,21 +381,58 @@ def quota_groups(units: Sequence[Unit], period: Period, *, members: bool = True)
             group.good += evaluation.decided_grade == rules.Grade.GOOD
             group.excellent += evaluation.decided_grade == rules.Grade.EXCELLENT
             group.proposed_excellent += evaluation.proposed_grade == rules.Grade.EXCELLENT
-        if members:
-            group.members.append(
-                (
-                    evaluation.cadre.code,
-                    evaluation.cadre.full_name,
-                    evaluation.get_collective_role_display(),
-                    _("Outside the members' quota (head)") if outside else "",
-                    evaluation.vetted_score,
-                    grade_label(evaluation.proposed_grade),
-                    grade_label(evaluation.decided_grade),
-                )
+        group.members.append(
+            (
+                evaluation.cadre.code,
+                evaluation.cadre.full_name,
+                evaluation.get_collective_role_display(),
+                _("Outside the members' quota (head)") if outside else "",
+                evaluation.vetted_score,
+                grade_label(evaluation.proposed_grade),
+                grade_label(evaluation.decided_grade),
             )
+        )
     for group in groups.values():
         group.check = rules.quota_check(group.excellent, group.good, group.percent)
     return list(groups.values())
+
+
+def _quota_group_counts(groups) -> list[QuotaGroupSummary]:
+    """The groups with their R9 counts, in one query: each count is a subquery on the group's
+    evaluations (an index scan of the group), not a join of every evaluation to its group.
+
+    Counted as ``quota_groups`` counts with members: current evaluations, neither deferred nor
+    of the head (``scoring.outside_quota``)."""
+
+    def count(**grade):
+        members = (
+            Evaluation.objects.filter(quota_group=OuterRef("pk"), is_current=True, **grade)
+            .exclude(collective_role=Position.CollectiveRole.HEAD)
+            .exclude(state=S.DEFERRED)
+            .order_by()
+            .values("quota_group")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(members), 0)
+
+    rows = groups.values_list("unit__name", "unit__code", "percent").annotate(
+        good=count(decided_grade=rules.Grade.GOOD),
+        excellent=count(decided_grade=rules.Grade.EXCELLENT),
+        proposed=count(proposed_grade=rules.Grade.EXCELLENT),
+    )
+    return [
+        QuotaGroupSummary(
+            name,
+            code,
+            percent,
+            good=good,
+            excellent=excellent,
+            proposed_excellent=proposed,
+            check=rules.quota_check(excellent, good, percent),
+        )
+        for name, code, percent, good, excellent, proposed in rows
+    ]
 
 
 @dataclass
@@ -607,6 +650,15 @@ class Table:
     columns: list
     rows: list
     note: str = ""
+    more: int = 0  # rows left out after the first LIST_LIMIT
+
+
+def _capped(queryset) -> tuple[list, int]:
+    """The first LIST_LIMIT rows of a values_list and how many more there are, in one query
+    (the window counts the rows before the LIMIT cuts them)."""
+    rows = list(queryset.annotate(_listed_of=Window(Count("*")))[:LIST_LIMIT])
+    total = rows[0][-1] if rows else 0
+    return [row[:-1] for row in rows], total - len(rows)
 
 
 @dataclass
@@ -645,11 +697,37 @@ def _chart(kind: str, labels, datasets, *, stacked: bool = False, horizontal: bo
     }
 
 
-def _steps_section(period: Period, evaluations, on: date, *, names: bool) -> Section:
-    by_state = {
-        row["state"]: row["n"]
-        for row in evaluations.exclude(state=S.DEFERRED).values("state").annotate(n=Count("pk"))
-    }
+def _year_counts(period: Period, evaluations) -> dict[int, dict[tuple[str, str], int]]:
+    """The current evaluations of the period's year of the cadres of ``evaluations``, counted
+    by quarter, state and decided grade: ``{quarter: {(state, grade): n}}``.
+
+    One cadre has one current evaluation a quarter, so the period's own quarter counts the
+    scope itself: the steps, the grades and the trend all read this one query. The year's
+    periods are given by id: joined by year, PostgreSQL misjudges the rows and loops."""
+    periods = dict(
+        Period.objects.filter(tenant_id=period.tenant_id, year=period.year).values_list(
+            "pk", "quarter"
+        )
+    )
+    counts: dict[int, dict] = {q: defaultdict(int) for q in range(1, 5)}
+    year = Evaluation.objects.filter(
+        tenant_id=period.tenant_id,
+        is_current=True,
+        period_id__in=list(periods),
+        cadre_id__in=evaluations.values("cadre_id"),
+    )
+    for period_id, state, grade, n in (
+        year.order_by().values_list("period_id", "state", "decided_grade").annotate(n=Count("pk"))
+    ):
+        counts[periods[period_id]][(state, grade)] += n
+    return counts
+
+
+def _steps_section(period: Period, evaluations, quarter: dict, on: date, *, names: bool):
+    by_state: dict[str, int] = defaultdict(int)
+    for (state, _grade), n in quarter.items():
+        if state != S.DEFERRED:
+            by_state[state] += n
     rows, done_data, pending_data, late_data = [], [], [], []
     for step in STEPS:
         done = sum(n for state, n in by_state.items() if step.is_done(state))
@@ -698,12 +776,6 @@ def _steps_section(period: Period, evaluations, on: date, *, names: bool) -> Sec
                 )
             )
         total_late = sum(n for state, n in by_state.items() if state in late_states)
-        note = ""
-        if total_late > len(late_rows):
-            note = _("The first %(shown)s of %(total)s late evaluations are listed.") % {
-                "shown": len(late_rows),
-                "total": total_late,
-            }
         section.extra_tables.append(
             Table(
                 caption=_("Who is late"),
@@ -716,17 +788,36 @@ def _steps_section(period: Period, evaluations, on: date, *, names: bool) -> Sec
                     _("Days late"),
                 ],
                 rows=late_rows,
-                note=note,
+                more=total_late - len(late_rows),
             )
         )
     return section
 
 
-def _grades_section(period: Period, units: Sequence[Unit], evaluations) -> Section:
-    totals = evaluations.aggregate(**_grade_counts())
-    decided = [totals[f"g_{g.value}"] for g in GRADES]
-    undecided = totals["total"] - totals["deferred"] - sum(decided)
+def _grades_section(period: Period, units: Sequence[Unit], quarter: dict) -> Section:
+    deferred = sum(n for (state, _grade), n in quarter.items() if state == S.DEFERRED)
+    decided = [
+        sum(n for (state, grade), n in quarter.items() if grade == g and state != S.DEFERRED)
+        for g in GRADES
+    ]
+    undecided = sum(quarter.values()) - deferred - sum(decided)
     groups = quota_groups(units, period, members=False)
+    # The groups over their quota first, the rest in the tree's order, so that the short list
+    # holds what needs acting on; the count of those over the quota stays exact.
+    listed = sorted(groups, key=lambda g: g.check.within_quota)[:LIST_LIMIT]
+    note = ""
+    if len(groups) > len(listed):
+        over = sum(not g.check.within_quota for g in groups)
+        if over:
+            note = ngettext(
+                "%(over)s of %(total)s quota group is over its quota; those are listed first.",
+                "%(over)s of %(total)s quota groups are over their quota; those are listed first.",
+                len(groups),
+            ) % {"over": over, "total": len(groups)}
+        else:
+            note = _("None of the %(total)s quota groups is over its quota.") % {
+                "total": len(groups)
+            }
     group_rows = [
         (
             g.unit_name,
@@ -737,7 +828,7 @@ def _grades_section(period: Period, units: Sequence[Unit], evaluations) -> Secti
             g.proposed_excellent,
             _("Yes") if g.check.within_quota else _("No"),
         )
-        for g in groups
+        for g in listed
     ]
     return Section(
         key="grades",
@@ -746,7 +837,7 @@ def _grades_section(period: Period, units: Sequence[Unit], evaluations) -> Secti
             caption=_("Decided grades"),
             columns=[_("Grade"), _("Evaluations")],
             rows=[(g.label, n) for g, n in zip(GRADES, decided, strict=True)]
-            + [(_("Not decided yet"), undecided), (_("Deferred"), totals["deferred"])],
+            + [(_("Not decided yet"), undecided), (_("Deferred"), deferred)],
         ),
         chart=_chart(
             "bar",
@@ -766,6 +857,8 @@ def _grades_section(period: Period, units: Sequence[Unit], evaluations) -> Secti
                     _("Within the quota"),
                 ],
                 rows=group_rows,
+                note=note,
+                more=len(groups) - len(listed),
             )
         ],
     )
@@ -857,7 +950,7 @@ LENIENCY_STAGES = (
 )
 
 
-def _leniency_section(period: Period, units: Sequence[Unit], evaluations, *, names: bool):
+def _leniency_section(evaluations, *, per_cadre: bool) -> Section:
     counts = {
         f"{stage}_{g.value}": Count("pk", filter=Q(**{stage: g.value}))
         for stage, _label in LENIENCY_STAGES
@@ -898,9 +991,9 @@ def _leniency_section(period: Period, units: Sequence[Unit], evaluations, *, nam
         ),
         chart=_chart("bar", [g.label for g in GRADES], datasets),
     )
-    proposers = (
+    proposers, more_proposers = _capped(
         evaluations.filter(proposed_by__isnull=False)
-        .values(
+        .values_list(
             "proposed_by",
             "proposed_by__username",
             "proposed_by__first_name",
@@ -914,16 +1007,6 @@ def _leniency_section(period: Period, units: Sequence[Unit], evaluations, *, nam
         )
         .order_by("-higher", "proposed_by__username")
     )
-    proposer_rows = []
-    for row in proposers:
-        if names:
-            who = row["proposed_by__cadre__full_name"] or (
-                f"{row['proposed_by__first_name']} {row['proposed_by__last_name']}".strip()
-                or row["proposed_by__username"]
-            )
-        else:
-            who = _("Proposer %(n)s") % {"n": len(proposer_rows) + 1}
-        proposer_rows.append((who, row["proposals"], row["decided"], row["higher"]))
     section.extra_tables.append(
         Table(
             caption=_("Proposals higher than the decision, per proposer (R17)"),
@@ -933,30 +1016,41 @@ def _leniency_section(period: Period, units: Sequence[Unit], evaluations, *, nam
                 _("Decided"),
                 _("Proposed higher than decided"),
             ],
-            rows=proposer_rows,
+            rows=[
+                (
+                    cadre_name or f"{first} {last}".strip() or username,
+                    proposals,
+                    decided,
+                    higher,
+                )
+                for _pk, username, first, last, cadre_name, proposals, decided, higher in proposers
+            ],
+            more=more_proposers,
         )
     )
-    heads = (
+    heads, more_heads = _capped(
         Discrepancy.objects.filter(evaluation__in=evaluations.values("pk"))
-        .values("head__full_name")
+        .values_list("head__full_name")
         .annotate(n=Count("pk"))
         .order_by("-n", "head__full_name")
     )
-    if names:
-        section.extra_tables.append(
-            Table(
-                caption=_("Proposals higher than the decision, per head of the unit (R17)"),
-                columns=[_("Head"), _("Proposed higher than decided")],
-                rows=[(row["head__full_name"] or "—", row["n"]) for row in heads],
-            )
+    section.extra_tables.append(
+        Table(
+            caption=_("Proposals higher than the decision, per head of the unit (R17)"),
+            columns=[_("Head"), _("Proposed higher than decided")],
+            rows=[(name or "—", n) for name, n in heads],
+            more=more_heads,
         )
+    )
+    if per_cadre:
+        section.extra_tables.append(_gaps_table(evaluations))
     return section
 
 
 def _gaps_table(evaluations) -> Table:
-    listed = list(
+    listed, more = _capped(
         evaluations.filter(self_score__isnull=False)
-        .order_by("cadre__full_name")
+        .order_by("cadre__full_name", "cadre_id")
         .values_list(
             "cadre__full_name",
             "self_score",
@@ -964,7 +1058,7 @@ def _gaps_table(evaluations) -> Table:
             "self_grade",
             "proposed_grade",
             "decided_grade",
-        )[:LIST_LIMIT]
+        )
     )
     return Table(
         caption=_("Self-score against vetted score, per cadre"),
@@ -989,42 +1083,22 @@ def _gaps_table(evaluations) -> Table:
             )
             for name, self_score, vetted, sg, pg, dg in listed
         ],
+        more=more,
     )
 
 
-def _trend_section(period: Period, evaluations, *, per_cadre: bool) -> Section:
-    """The year of the period quarter by quarter: counts by grade, and each cadre's row."""
-    rows = (
-        Evaluation.objects.filter(
-            tenant_id=period.tenant_id,
-            is_current=True,
-            period__year=period.year,
-            cadre_id__in=evaluations.values("cadre_id"),
-        )
-        .order_by("cadre__full_name", "cadre_id", "period__quarter")
-        .values_list(
-            "cadre_id",
-            "cadre__full_name",
-            "period__quarter",
-            "state",
-            "decided_grade",
-            "vetted_score",
-        )
-    )
+def _trend_section(period: Period, evaluations, counts: dict, *, per_cadre: bool) -> Section:
+    """The year of the period quarter by quarter: counts by grade, and the first cadres' rows.
+
+    The counts come from ``_year_counts``; the cells are read for the listed cadres only (the
+    first LIST_LIMIT of the scope by name), not for the whole scope."""
     per_quarter = {q: defaultdict(int) for q in range(1, 5)}
-    cadres: dict[int, dict] = {}
-    for cadre_id, name, quarter, state, grade, score in rows:
-        if state == S.DEFERRED:
-            per_quarter[quarter]["deferred"] += 1
-            cell = _("Deferred")
-        elif grade:
-            per_quarter[quarter][grade] += 1
-            cell = grade_label(grade)
-            if score is not None:
-                cell = f"{cell} ({formats.localize(score)})"
-        else:
-            cell = S(state).label
-        cadres.setdefault(cadre_id, {"name": name, 1: "", 2: "", 3: "", 4: ""})[quarter] = cell
+    for quarter, by_state in counts.items():
+        for (state, grade), n in by_state.items():
+            if state == S.DEFERRED:
+                per_quarter[quarter]["deferred"] += n
+            elif grade:
+                per_quarter[quarter][grade] += n
     quarters = [
         _("Q%(quarter)s/%(year)s") % {"quarter": q, "year": period.year} for q in range(1, 5)
     ]
@@ -1047,12 +1121,40 @@ def _trend_section(period: Period, evaluations, *, per_cadre: bool) -> Section:
         chart=_chart("bar", quarters, datasets, stacked=True),
     )
     if per_cadre:
-        listed = list(cadres.values())[:LIST_LIMIT]
+        listed = evaluations.order_by("cadre__full_name", "cadre_id").values("cadre_id")
+        cells: dict[int, dict] = {}
+        for cadre_id, name, quarter, state, grade, score in (
+            Evaluation.objects.filter(
+                tenant_id=period.tenant_id,
+                is_current=True,
+                period__year=period.year,
+                cadre_id__in=listed[:LIST_LIMIT],
+            )
+            .order_by("cadre__full_name", "cadre_id", "period__quarter")
+            .values_list(
+                "cadre_id",
+                "cadre__full_name",
+                "period__quarter",
+                "state",
+                "decided_grade",
+                "vetted_score",
+            )
+        ):
+            if state == S.DEFERRED:
+                cell = _("Deferred")
+            elif grade:
+                cell = grade_label(grade)
+                if score is not None:
+                    cell = f"{cell} ({formats.localize(score)})"
+            else:
+                cell = S(state).label
+            cells.setdefault(cadre_id, {"name": name, 1: "", 2: "", 3: "", 4: ""})[quarter] = cell
         section.extra_tables.append(
             Table(
                 caption=_("Year trend per cadre"),
                 columns=[_("Cadre"), *quarters],
-                rows=[(c["name"], c[1], c[2], c[3], c[4]) for c in listed],
+                rows=[(c["name"], c[1], c[2], c[3], c[4]) for c in cells.values()],
+                more=sum(counts[period.quarter].values()) - len(cells),
             )
         )
     return section
@@ -1064,16 +1166,32 @@ def dashboard(
     """A unit's or a tenant's dashboard over the subtrees of ``units``."""
     on = on or timezone.localdate()
     evaluations = scope_evaluations(period, units)
+    counts = _year_counts(period, evaluations)
     sections = [
-        _steps_section(period, evaluations, on, names=True),
-        _grades_section(period, units, evaluations),
+        _steps_section(period, evaluations, counts[period.quarter], on, names=True),
+        _grades_section(period, units, counts[period.quarter]),
         _axes_section(evaluations),
-        _leniency_section(period, units, evaluations, names=True),
-        _trend_section(period, evaluations, per_cadre=per_cadre),
+        _leniency_section(evaluations, per_cadre=per_cadre),
+        _trend_section(period, evaluations, counts, per_cadre=per_cadre),
     ]
-    if per_cadre:
-        sections[3].extra_tables.append(_gaps_table(evaluations))
     return Dashboard(title=title, period=period, on=on, sections=sections)
+
+
+def dashboard_cache_key(
+    period: Period, units: Sequence[Unit], *, per_cadre: bool, on: date, language: str
+) -> str:
+    """The cache key of a dashboard: everything its figures and words depend on.
+
+    The tenant and the scope's units are in the key, so that an entry is only ever read for the
+    scope it was computed for (the access checks are made before the cache is read); a long
+    list of units is hashed, the tenant stays readable."""
+    ids = ",".join(str(pk) for pk in sorted(unit.pk for unit in units))
+    if len(ids) > 64:
+        ids = hashlib.sha256(ids.encode()).hexdigest()
+    return (
+        f"reporting:dashboard:t{period.tenant_id}:p{period.pk}:u{ids}:"
+        f"{'cadres' if per_cadre else 'counts'}:{on.isoformat()}:{language}"
+    )
 
 
 # --- The central organisation commission: every tenant, counts only -------------------------

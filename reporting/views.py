@@ -4,9 +4,14 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -15,6 +20,9 @@ from cadres.selectors import get_for_user_or_404
 from reporting import imports, pdf, selectors, services, workbooks
 from reporting.forms import ExportForm, ImportForm
 from reporting.models import Export
+
+# A dashboard's figures may be this many seconds old; the page says when they were computed.
+DASHBOARD_SECONDS = 60
 
 
 def _period(request):
@@ -53,6 +61,40 @@ def index(request):
     return render(request, "reporting/index.html", context)
 
 
+def _dashboard_page(request, period, units, *, title: str, per_cadre: bool, children):
+    """A dashboard page whose figures come from a cache of one minute.
+
+    The access checks are done before this is called; the entry is keyed by the tenant, the
+    period and the scope's units, so a user only ever reads the figures of a scope they may
+    see. What is cached is the rendered HTML of the sections: a hit does no query and no
+    template work for them. The page says when the figures were computed."""
+    on = timezone.localdate()
+    key = selectors.dashboard_cache_key(
+        period, units, per_cadre=per_cadre, on=on, language=get_language()
+    )
+    board = None
+    sections = cache.get(key)
+    if sections is None:
+        board = selectors.dashboard(period, units, title=title, per_cadre=per_cadre, on=on)
+        sections = render_to_string(
+            "reporting/_board.html", {"board": board, "computed_at": timezone.localtime()}
+        )
+        cache.set(key, sections, DASHBOARD_SECONDS)
+    return render(
+        request,
+        "reporting/dashboard.html",
+        {
+            "title": title,
+            "period": period,
+            "on": on,
+            "sections": mark_safe(sections),  # rendered and escaped by the template above
+            "board": board,  # only when computed by this request
+            "children": children,
+            "periods": selectors.periods_of(request.user),
+        },
+    )
+
+
 @require_GET
 @login_required
 def unit_dashboard(request, pk):
@@ -60,19 +102,13 @@ def unit_dashboard(request, pk):
     period = _period(request)
     if period is None:
         raise Http404
-    board = selectors.dashboard(
-        period, [unit], title=_("Dashboard of %(unit)s") % {"unit": unit.name}, per_cadre=True
-    )
-    children = Unit.objects.filter(tenant_id=unit.tenant_id, parent=unit).order_by("path")
-    return render(
+    return _dashboard_page(
         request,
-        "reporting/dashboard.html",
-        {
-            "board": board,
-            "unit": unit,
-            "children": children,
-            "periods": selectors.periods_of(request.user),
-        },
+        period,
+        [unit],
+        title=_("Dashboard of %(unit)s") % {"unit": unit.name},
+        per_cadre=True,
+        children=Unit.objects.filter(tenant_id=unit.tenant_id, parent=unit).order_by("path"),
     )
 
 
@@ -85,16 +121,13 @@ def tenant_dashboard(request):
     period = _period(request)
     if period is None:
         raise Http404
-    board = selectors.dashboard(
+    return _dashboard_page(
+        request,
         period,
         scope,
         title=_("Dashboard of %(tenant)s") % {"tenant": request.user.tenant.name},
         per_cadre=False,
-    )
-    return render(
-        request,
-        "reporting/dashboard.html",
-        {"board": board, "children": scope, "periods": selectors.periods_of(request.user)},
+        children=scope,
     )
 
 

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.utils import translation
 
 from tests import factories
@@ -20,3 +21,11 @@ def english_messages():
     because the locale middleware activates the language of each request."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The dashboards are cached for a minute: each test starts with an empty cache."""
+    cache.clear()
+    yield
+    cache.clear()
