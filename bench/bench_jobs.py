@@ -20,7 +20,6 @@ import os
 import sys
 import threading
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -89,11 +88,6 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tenant", default="scale")
     parser.add_argument("--only", nargs="*")
-    parser.add_argument(
-        "--try-fixes",
-        action="store_true",
-        help="with the proposed job changes of bench/try_fixes.py applied",
-    )
     parser.add_argument("--json")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -132,12 +126,7 @@ def main():
     for name, body in plan.items():
         if args.only and name not in args.only:
             continue
-        with ExitStack() as stack:
-            if args.try_fixes and name in ("completion", "year_end"):
-                import try_fixes
-
-                stack.enter_context(try_fixes.fix(name))
-            figures[name] = run(name, body)
+        figures[name] = run(name, body)
     print("\njob            seconds  goal   queries  peak RSS MB  load")
     for name, row in figures.items():
         goal = f"{row['goal_seconds']} s" if row["goal_seconds"] else "—"

@@ -24,7 +24,6 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -47,9 +46,6 @@ def parse():
     parser.add_argument("--single", type=int, default=10, help="requests of the lone user")
     parser.add_argument("--pages", nargs="*", help="only these page keys")
     parser.add_argument("--url", help="a running server instead of starting gunicorn")
-    parser.add_argument(
-        "--try-fixes", action="store_true", help="gunicorn with bench/try_fixes.py applied"
-    )
     parser.add_argument("--port", type=int, default=8077)
     parser.add_argument("--json", help="write the figures to this file")
     return parser.parse_args()
@@ -247,11 +243,6 @@ def main():
     pages, password = targets(args)
 
     print("\nQueries per page (rendered in this process; large instance, then small):")
-    fixes = ExitStack()
-    if args.try_fixes:
-        import try_fixes
-
-        fixes.enter_context(try_fixes.apply_all())
     for page in pages:
         page["queries"] = count_queries(page["path"], page["users"][0])
         if page["small"]:
@@ -270,14 +261,11 @@ def main():
             )
         )
 
-    fixes.close()
     server = None
     if args.url:
         base, master = args.url.rstrip("/"), None
     else:
-        server = loadgen.Gunicorn(
-            database_url, port=args.port, try_fixes=args.try_fixes
-        ).__enter__()
+        server = loadgen.Gunicorn(database_url, port=args.port).__enter__()
         base, master = server.url, server.process.pid
     results = {}
     try:

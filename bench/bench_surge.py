@@ -41,9 +41,6 @@ def parse():
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
     parser.add_argument("--pool", type=int, default=4000, help="evaluations made ready")
     parser.add_argument("--url", help="a running server instead of starting gunicorn")
-    parser.add_argument(
-        "--try-fixes", action="store_true", help="gunicorn with bench/try_fixes.py applied"
-    )
     parser.add_argument("--port", type=int, default=8077)
     parser.add_argument("--json")
     return parser.parse_args()
@@ -143,9 +140,7 @@ def main():
         if args.url:
             base, master = args.url.rstrip("/"), None
         else:
-            server = loadgen.Gunicorn(
-                database_url, port=args.port, try_fixes=args.try_fixes
-            ).__enter__()
+            server = loadgen.Gunicorn(database_url, port=args.port).__enter__()
             base, master = server.url, server.process.pid
         rng = random.Random(10)
 

@@ -100,11 +100,9 @@ class Gunicorn:
     writes its manifest outside the source tree.
     """
 
-    def __init__(
-        self, database_url: str, *, port: int = 8077, workers: int = 4, try_fixes: bool = False
-    ):
+    def __init__(self, database_url: str, *, port: int = 8077, workers: int = 4):
         self.url = f"http://127.0.0.1:{port}"
-        self.port, self.workers, self.try_fixes = port, workers, try_fixes
+        self.port, self.workers = port, workers
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -131,12 +129,6 @@ class Gunicorn:
                 "300",
                 "--log-level",
                 "warning",
-                # The proposed changes of bench/try_fixes.py, applied in each worker.
-                *(
-                    ["--config", str(ROOT / "bench/gunicorn_try_fixes.py")]
-                    if self.try_fixes
-                    else []
-                ),
             ],
             cwd=ROOT,
             env=self.env,
