@@ -8,7 +8,7 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from cadres.models import Cadre, Position, Unit
@@ -268,22 +268,56 @@ class QuotaPicture:
     allocation: rules.Allocation
 
 
+@dataclass(frozen=True)
+class _Member:
+    """What R9 reads of one member of a quota group."""
+
+    pk: int
+    decided_grade: str
+    proposed_grade: str
+    vetted_grade: str
+    computed_grade: str
+    vetted_score: Decimal | None
+    computed_score: Decimal | None
+    full_name: str
+
+
+_MEMBER_COLUMNS = (
+    "pk",
+    "decided_grade",
+    "proposed_grade",
+    "vetted_grade",
+    "computed_grade",
+    "vetted_score",
+    "computed_score",
+    # The name through the primary key: a join makes PostgreSQL hash the whole cadre table.
+    Subquery(Cadre.objects.filter(pk=OuterRef("cadre_id")).values("full_name")[:1]),
+)
+
+
 def quota_picture(group: QuotaGroup, *, deciding: Evaluation | None = None) -> QuotaPicture:
-    """The group's Excellent candidates ranked, and the largest number the quota allows."""
-    members = list(
-        Evaluation.objects.filter(quota_group=group, is_current=True)
+    """The group's Excellent candidates ranked, and the largest number the quota allows.
+
+    One query of the eight columns it reads, whatever the size of the group. ``deciding`` is
+    the evaluation being decided: its grades as they are in memory replace its stored ones.
+    """
+    members = [
+        _Member(*row)
+        for row in Evaluation.objects.filter(quota_group=group, is_current=True)
         .exclude(state=EvaluationState.DEFERRED)
         .exclude(collective_role=Position.CollectiveRole.HEAD)
-        .select_related("cadre")
-    )
+        .values_list(*_MEMBER_COLUMNS)
+    ]
     if deciding is not None:
-        members = [deciding if m.pk == deciding.pk else m for m in members]
+        members = [_as_decided(deciding, m) if m.pk == deciding.pk else m for m in members]
     candidates, others_good, decided_excellent = [], 0, 0
     for member in members:
         grade = best_known_grade(member)
         if grade == rules.Grade.EXCELLENT:
             candidates.append(member)
-            if member.decided_grade == rules.Grade.EXCELLENT and member is not deciding:
+            if member.decided_grade == rules.Grade.EXCELLENT and (
+                deciding is None or member.pk != deciding.pk
+            ):
                 decided_excellent += 1
         elif grade == rules.Grade.GOOD:
             others_good += 1
@@ -300,10 +334,10 @@ def quota_picture(group: QuotaGroup, *, deciding: Evaluation | None = None) -> Q
     ranking = [
         {
             "evaluation": pk,
-            "cadre": by_id[pk].cadre.full_name,
+            "cadre": by_id[pk].full_name,
             "score": str(by_id[pk].vetted_score or by_id[pk].computed_score or ""),
             "within_quota": pk in allocation.allowed,
-            "label": f"{by_id[pk].cadre.full_name} ({by_id[pk].vetted_score})",
+            "label": f"{by_id[pk].full_name} ({by_id[pk].vetted_score})",
         }
         for pk in order
     ]
@@ -315,6 +349,20 @@ def quota_picture(group: QuotaGroup, *, deciding: Evaluation | None = None) -> Q
         good=allocation.good_count,
         ranking=ranking,
         allocation=allocation,
+    )
+
+
+def _as_decided(deciding: Evaluation, stored: _Member) -> _Member:
+    """The member being decided, with the grades and scores it has in memory."""
+    return _Member(
+        deciding.pk,
+        deciding.decided_grade,
+        deciding.proposed_grade,
+        deciding.vetted_grade,
+        deciding.computed_grade,
+        deciding.vetted_score,
+        deciding.computed_score,
+        stored.full_name,
     )
 
 

@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -715,18 +715,32 @@ def self_assessment_draft(request, pk):
 
 @login_required
 def superior_inbox(request):
-    """Plans to approve and assessments to propose on, per unit."""
+    """Plans to approve and assessments to propose on, per unit, a page of each."""
     _require_role(request.user, Role.SUPERIOR)
-    plans = list(selectors.inbox(request.user, Action.APPROVE_PLAN))
+    plans, to_propose = selectors.superior_inbox(
+        request.user, request.GET.get("plans") or 1, request.GET.get("propose") or 1
+    )
     return render(
         request,
         "evaluation/superior_inbox.html",
         {
-            "plans": selectors.by_unit(plans),
-            "plan_count": len(plans),
-            "to_propose": selectors.by_unit(selectors.inbox(request.user, Action.PROPOSE)),
+            "plans_page": plans,
+            "propose_page": to_propose,
+            # Each list's pager keeps the other list on its page.
+            "plans_keep": f"&propose={to_propose.number}",
+            "propose_keep": f"&plans={plans.number}",
+            "plans": selectors.by_unit(plans.object_list),
+            "plan_count": plans.paginator.count,
+            "to_propose": selectors.by_unit(to_propose.object_list),
         },
     )
+
+
+def _inbox_url(data) -> str:
+    """The inbox at the pages the form was sent from."""
+    query = {key: data[key] for key in ("plans", "propose") if str(data.get(key, "")).isdigit()}
+    url = reverse("superior_inbox")
+    return f"{url}?{urlencode(query)}" if query else url
 
 
 @login_required
@@ -734,12 +748,17 @@ def superior_inbox(request):
 def approve_plans(request):
     """Approve every ticked plan; each one is its own transaction."""
     _require_role(request.user, Role.SUPERIOR)
-    waiting = {e.pk: e for e in selectors.inbox(request.user, Action.APPROVE_PLAN)}
+    # Only the ticked plans are read; one that is not waiting for the user is refused below.
+    ticked = [int(v) for v in request.POST.getlist("pick") if v.isascii() and v.isdigit()]
+    ticked = [pk for pk in ticked if pk < 2**63]  # a bigint; anything else is refused below
+    waiting = {
+        e.pk: e for e in selectors.inbox(request.user, Action.APPROVE_PLAN).filter(pk__in=ticked)
+    }
     form = PickForm(request.POST, allowed=waiting)
     if not form.is_valid():
         for error in form.errors.get("pick", []):
             messages.error(request, error)
-        return redirect("superior_inbox")
+        return redirect(_inbox_url(request.POST))
     approved, refused = 0, []
     for pk in form.cleaned_data["pick"]:
         evaluation = waiting[pk]
@@ -755,7 +774,7 @@ def approve_plans(request):
         messages.success(request, _("%(count)s plan(s) approved.") % {"count": approved})
     for message in refused:
         messages.error(request, message)
-    return redirect("superior_inbox")
+    return redirect(_inbox_url(request.POST))
 
 
 def _error_text(exc) -> str:
@@ -963,38 +982,60 @@ def decision_list(request):
     return render(
         request,
         "evaluation/decision_list.html",
-        {"groups": selectors.quota_groups_for(request.user)},
+        {"page": selectors.quota_groups_page(request.user, request.GET.get("page") or 1)},
     )
 
 
-def _board_context(request, group, form=None, outcome=None):
-    rows = selectors.board_rows(group)
-    decidable = [row for row in rows if may(request.user, Action.DECIDE, row)]
+def _board_page(group, data):
+    """The page of the board the request is on (``page`` in the query or the posted form)."""
+    return selectors.board_page(group, data.get("page") or 1)
+
+
+def _decidable(user, page) -> list:
+    return [row for row in page.object_list if may(user, Action.DECIDE, row)]
+
+
+def _board_context(request, group, page, form=None, outcome=None):
+    rows = page.object_list
+    decidable = _decidable(request.user, page)
     form = form or BoardForm(rows=decidable)
     for row in rows:
         if row.pk in form.rows:
             row.fields = {name: form[f"{name}_{row.pk}"] for name in ("grade", "flag", "version")}
     return {
         "group": group,
+        "page": page,
         "rows": rows,
         "decidable": {row.pk for row in decidable},
         "form": form,
+        # R9 counts the whole group, whatever page is shown.
         **_meter(scoring.quota_picture(group)),
-        "collective": selectors.collective_of_group(group),
+        "collective": selectors.board_collective(group),
         "outcome": outcome,
     }
 
 
+def _board_url(group, page) -> str:
+    url = reverse("decision_board", args=[group.pk])
+    return f"{url}?page={page.number}" if page.number > 1 else url
+
+
 @login_required
 def decision_board(request, pk):
-    """Step 4 for one quota group: the collective first, then each cadre within the quota."""
+    """Step 4 for one quota group: the collective first, then each cadre within the quota.
+
+    The cadres come a page at a time; a POST decides lines of the page it was sent from only.
+    """
     group = selectors.quota_group_for_user(request.user, pk)
     if request.method != "POST":
-        return render(request, "evaluation/decision_board.html", _board_context(request, group))
-    rows = [r for r in selectors.board_rows(group) if may(request.user, Action.DECIDE, r)]
-    form = BoardForm(request.POST, rows=rows)
+        page = _board_page(group, request.GET)
+        return render(
+            request, "evaluation/decision_board.html", _board_context(request, group, page)
+        )
+    page = _board_page(group, request.POST)
+    form = BoardForm(request.POST, rows=_decidable(request.user, page))
     if not form.is_valid():
-        context = _board_context(request, group, form=form)
+        context = _board_context(request, group, page, form=form)
         return render(request, "evaluation/decision_board.html", context, status=400)
     decided, failures, status = [], [], 200
     for decision in form.decisions():
@@ -1018,20 +1059,21 @@ def decision_board(request, pk):
             % {"count": len(decided), "names": ", ".join(e.cadre.full_name for e in decided)},
         )
     if not failures:
-        return redirect("decision_board", pk=group.pk)
-    context = _board_context(request, group, outcome={"failures": failures})
+        return redirect(_board_url(group, page))
+    page = selectors.board_page(group, page.number)  # the same lines, as decided now
+    context = _board_context(request, group, page, outcome={"failures": failures})
     return render(request, "evaluation/decision_board.html", context, status=status)
 
 
 @login_required
 def quota_meter(request, pk):
-    """htmx: the R9 meter now, and with the grades ticked on the board."""
+    """htmx: the R9 meter of the whole group now, and with the grades ticked on the page."""
     group = selectors.quota_group_for_user(request.user, pk)
     picture = scoring.quota_picture(group)
     selection = None
     if request.method == "POST":
-        rows = [r for r in selectors.board_rows(group) if may(request.user, Action.DECIDE, r)]
-        picked = BoardForm(request.POST, rows=rows).picked_grades()
+        page = _board_page(group, request.POST)
+        picked = BoardForm(request.POST, rows=_decidable(request.user, page)).picked_grades()
         selection = {
             "count": len(picked),
             "excellent": sum(
