@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mass_mail
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, prefetch_related_objects
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -580,6 +580,8 @@ def evaluation_save_self_assessment(
     """Save the self-assessment draft (autosave) and return the live score and grade."""
     with transaction.atomic():
         locked = _locked(evaluation)
+        # Read once: the changes are made to these rows, then scored from them.
+        prefetch_related_objects([locked], "tasks", "criterion_scores")
         if acting_role(actor, Action.SELF_ASSESS, locked) is None:
             raise PermissionDenied(_("Only the cadre may fill in their self-assessment now."))
         if expected_version is not None and locked.version != expected_version:
