@@ -28,6 +28,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--sort", default="tottime", help="pstats order: tottime, cumulative…")
     args = parser.parse_args()
     loadgen.setup_django(static=True)
     from django.db import connection
@@ -73,7 +74,7 @@ def main():
     client.get(args.path)
     profiler.disable()
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
+    pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
     print("\n" + "\n".join(out.getvalue().splitlines()[: args.top + 12]))
 
 
