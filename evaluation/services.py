@@ -143,6 +143,17 @@ def notify(*, users: Iterable[User], kind: str, message: str, evaluation=None, u
     transaction.on_commit(send)
 
 
+def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's own unread messages read (all of them when ``ids`` is None).
+
+    Only the recipient's rows are touched: another person's id is simply not found.
+    """
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())
+
+
 def _record_changes(evaluation, actor, changes: list[tuple[str, object, object]], reason=""):
     """Append a score-history row for each value that actually changed."""
     ScoreChange.objects.bulk_create(

@@ -4,6 +4,7 @@ from evaluation import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
     # The cadre.
     path("my/", views.my_quarter, name="my_quarter"),
     path("evaluations/<int:pk>/", views.evaluation_detail, name="evaluation_detail"),

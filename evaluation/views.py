@@ -162,6 +162,20 @@ def home(request):
     )
 
 
+@require_POST
+@login_required
+def notifications_read(request):
+    """Mark one message (``notification``) or all of the user's unread messages read."""
+    ids = None
+    if "notification" in request.POST:
+        try:
+            ids = [int(value) for value in request.POST.getlist("notification")]
+        except ValueError:
+            return HttpResponse(_("Unknown message."), status=400)
+    services.notifications_mark_read(user=request.user, ids=ids)
+    return redirect("home")
+
+
 @login_required
 def my_quarter(request):
     """Quý của tôi — the cadre's open quarters, what to do next, and past published results."""
