@@ -168,10 +168,10 @@ def notifications_read(request):
     """Mark one message (``notification``) or all of the user's unread messages read."""
     ids = None
     if "notification" in request.POST:
-        try:
-            ids = [int(value) for value in request.POST.getlist("notification")]
-        except ValueError:
+        values = request.POST.getlist("notification")
+        if not all(v.isascii() and v.isdigit() and int(v) < 2**63 for v in values):
             return HttpResponse(_("Unknown message."), status=400)
+        ids = [int(v) for v in values]
     services.notifications_mark_read(user=request.user, ids=ids)
     return redirect("home")
 

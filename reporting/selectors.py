@@ -723,7 +723,7 @@ def _year_counts(period: Period, evaluations) -> dict[int, dict[tuple[str, str],
     return counts
 
 
-def _steps_section(period: Period, evaluations, quarter: dict, on: date, *, names: bool):
+def _steps_section(period: Period, evaluations, quarter: dict, on: date) -> Section:
     by_state: dict[str, int] = defaultdict(int)
     for (state, _grade), n in quarter.items():
         if state != S.DEFERRED:
@@ -755,7 +755,7 @@ def _steps_section(period: Period, evaluations, quarter: dict, on: date, *, name
         ),
     )
     late_states = [s for s in STATE_ORDER if overdue_step(s, period, on) is not None]
-    if names and late_states:
+    if late_states:
         late_qs = evaluations.filter(state__in=late_states)
         listed = list(
             late_qs.order_by("unit__path", "cadre__full_name").values_list(
@@ -810,9 +810,9 @@ def _grades_section(period: Period, units: Sequence[Unit], quarter: dict) -> Sec
         over = sum(not g.check.within_quota for g in groups)
         if over:
             note = ngettext(
-                "%(over)s of %(total)s quota group is over its quota; those are listed first.",
+                "%(over)s of %(total)s quota groups is over its quota; it is listed first.",
                 "%(over)s of %(total)s quota groups are over their quota; those are listed first.",
-                len(groups),
+                over,
             ) % {"over": over, "total": len(groups)}
         else:
             note = _("None of the %(total)s quota groups is over its quota.") % {
@@ -1168,7 +1168,7 @@ def dashboard(
     evaluations = scope_evaluations(period, units)
     counts = _year_counts(period, evaluations)
     sections = [
-        _steps_section(period, evaluations, counts[period.quarter], on, names=True),
+        _steps_section(period, evaluations, counts[period.quarter], on),
         _grades_section(period, units, counts[period.quarter]),
         _axes_section(evaluations),
         _leniency_section(evaluations, per_cadre=per_cadre),

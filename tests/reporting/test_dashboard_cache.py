@@ -165,4 +165,4 @@ def test_the_quota_table_lists_the_groups_over_their_quota_first(quarter, monkey
     table = section(board, "grades").extra_tables[0]
     assert [row[0] for row in table.rows] == ["Đơn vị 2", "Đơn vị 0"]
     assert table.more == 1
-    assert table.note == "1 of 3 quota groups are over their quota; those are listed first."
+    assert table.note == "1 of 3 quota groups is over its quota; it is listed first."

@@ -54,6 +54,8 @@ def test_only_a_signed_in_post_with_ids_is_accepted(unit, client, as_user):
     assert client.post("/notifications/read/").status_code == 302  # to the sign-in page
     signed_in = as_user(unit.superior)
     assert signed_in.get("/notifications/read/").status_code == 405
-    assert signed_in.post("/notifications/read/", {"notification": "x"}).status_code == 400
+    for hostile in ("x", str(2**64), "-1", "١"):
+        response = signed_in.post("/notifications/read/", {"notification": hostile})
+        assert response.status_code == 400, hostile
     note.refresh_from_db()
     assert note.read_at is None
