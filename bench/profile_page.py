@@ -5,7 +5,9 @@
 
 The page is rendered in this process with the benchmark's settings (DEBUG=0), once to warm up,
 then ``--repeat`` times with every query timed, then once under cProfile. ``--explain`` prints
-the plan (EXPLAIN ANALYZE) of the slowest query.
+the plan (EXPLAIN ANALYZE) of the slowest query. ``--all-proposed GROUP`` renders the page as it
+is at the end of a quarter, every current evaluation of the quota group waiting for a decision
+(a decision board whose every line carries a grade select), in a transaction rolled back.
 """
 
 import argparse
@@ -29,9 +31,23 @@ def main():
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--sort", default="tottime", help="pstats order: tottime, cumulative…")
+    parser.add_argument("--all-proposed", type=int, metavar="GROUP", help="quota group id")
     args = parser.parse_args()
     loadgen.setup_django(static=True)
-    from django.db import connection
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        if args.all_proposed:
+            from evaluation.models import Evaluation, EvaluationState
+
+            Evaluation.objects.filter(quota_group_id=args.all_proposed, is_current=True).exclude(
+                state=EvaluationState.DEFERRED
+            ).update(state=EvaluationState.PROPOSED, decided_grade="")
+        profile(args, connection)
+        transaction.set_rollback(True)
+
+
+def profile(args, connection):
     from django.test import Client
 
     from cadres.models import User

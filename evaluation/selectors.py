@@ -435,6 +435,34 @@ BOARD_ORDER = (
 )
 
 
+# What a line of the board shows and what deciding it checks (``permissions.acting_role``);
+# the decision itself reads the whole row again under a lock.
+_BOARD_COLUMNS = (
+    "tenant_id",
+    "period_id",
+    "unit_id",
+    "quota_group_id",
+    "is_current",
+    "state",
+    "version",
+    "collective_role",
+    "computed_score",
+    "computed_grade",
+    "computed_reasons",
+    "vetted_score",
+    "vetted_grade",
+    "proposed_grade",
+    "decided_grade",
+    "reassignment_flag",
+    "cadre__full_name",
+    "cadre__user_id",
+    "proposed_by__username",
+    "proposed_by__first_name",
+    "proposed_by__last_name",
+    "proposed_by__cadre__full_name",
+)
+
+
 def board_page(group: QuotaGroup, number=1, per_page: int | None = None) -> Page:
     """One page of a quota group's current evaluations in the board's order.
 
@@ -450,9 +478,9 @@ def board_page(group: QuotaGroup, number=1, per_page: int | None = None) -> Page
     page = Paginator(ids, per_page or BOARD_PAGE_SIZE).get_page(number)
     found = {
         row.pk: row
-        for row in Evaluation.objects.filter(pk__in=page.object_list).select_related(
-            "cadre", "proposed_by__cadre"
-        )
+        for row in Evaluation.objects.filter(pk__in=page.object_list)
+        .select_related("cadre", "proposed_by__cadre")
+        .only(*_BOARD_COLUMNS)
     }
     page.object_list = [found[pk] for pk in page.object_list if pk in found]
     for row in page.object_list:
