@@ -12,6 +12,7 @@ from django_fsm import ConcurrentTransition
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from cadres.api import (
@@ -493,12 +494,18 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         return queryset.order_by("unit__path", "cadre__full_name", "pk")
 
     def get_object(self):
-        return get_for_user_or_404(
-            self.get_queryset(), user=self.request.user, pk=self.kwargs["pk"]
-        )
+        queryset = self.get_queryset()
+        if self.request.method not in SAFE_METHODS:
+            # A write hands the row to a service that reads it again under a lock, and the
+            # answer reads it once more (``answer``): tasks and criteria read here would be
+            # thrown away (an autosave cost two queries more).
+            queryset = queryset.prefetch_related(None)
+        return get_for_user_or_404(queryset, user=self.request.user, pk=self.kwargs["pk"])
 
-    def answer(self, evaluation, serializer=s.EvaluationDetailSerializer, **context):
-        fresh = self.get_queryset().get(pk=evaluation.pk)
+    def answer(
+        self, evaluation, serializer=s.EvaluationDetailSerializer, *, reread=True, **context
+    ):
+        fresh = self.get_queryset().get(pk=evaluation.pk) if reread else evaluation
         return Response(serializer(fresh, context={"request": self.request, **context}).data)
 
     @extend_schema(
@@ -586,7 +593,12 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
             self_grade=values.get("self_grade"),
             expected_version=values.get("expected_version"),
         )
-        return self.answer(saved, s.SelfAssessmentDraftResultSerializer, assessment=assessment)
+        # The draft as the service wrote it: read under the lock with its tasks and criteria
+        # and changed in memory, so reading it again would give the same (three queries on
+        # every autosave of the quarter-end surge).
+        return self.answer(
+            saved, s.SelfAssessmentDraftResultSerializer, reread=False, assessment=assessment
+        )
 
     @transition_schema(s.SelfAssessInput, _("Submit the self-assessment (Form 5)"))
     @action(detail=True, methods=["post"], url_path="self-assess")

@@ -124,14 +124,16 @@ class Assessment:
 
 
 def collective_of(evaluation: Evaluation) -> Collective | None:
-    """The collective of the evaluation's unit for the quarter, if one was set up."""
+    """The collective of the evaluation's unit for the quarter, if one was set up.
+
+    Its targets are read only when needed: a collective counts for its members once graded
+    (R8), and until then each autosave of the quarter-end surge would read them for nothing.
+    """
     if evaluation.collective_role == Position.CollectiveRole.NONE:
         return None
-    return (
-        Collective.objects.filter(period_id=evaluation.period_id, unit_id=evaluation.unit_id)
-        .prefetch_related("targets")
-        .first()
-    )
+    return Collective.objects.filter(
+        period_id=evaluation.period_id, unit_id=evaluation.unit_id
+    ).first()
 
 
 def collective_result(collective: Collective, targets=None) -> rules.CollectiveResult:

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mass_mail
 from django.db import transaction
-from django.db.models import Max, Min, prefetch_related_objects
+from django.db.models import Max, Min, Prefetch, prefetch_related_objects
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -242,6 +242,16 @@ def _notify_next(evaluation: Evaluation, reason: str = "") -> None:
 
 # ---------------------------------------------------------------------------------------------
 # The one door for state changes
+
+
+def _read_rows(evaluation: Evaluation) -> None:
+    """Read the tasks and criteria once, in the order the screens and the API show them: a
+    step checks, changes and scores these rows in memory, and the API answers from them."""
+    prefetch_related_objects(
+        [evaluation],
+        Prefetch("tasks", queryset=Task.objects.order_by("order", "pk")),
+        Prefetch("criterion_scores", queryset=CriterionScore.objects.order_by("order")),
+    )
 
 
 def _locked(evaluation: Evaluation) -> Evaluation:
@@ -591,12 +601,11 @@ def evaluation_save_self_assessment(
     """Save the self-assessment draft (autosave) and return the live score and grade."""
     with transaction.atomic():
         locked = _locked(evaluation)
-        # Read once: the changes are made to these rows, then scored from them.
-        prefetch_related_objects([locked], "tasks", "criterion_scores")
         if acting_role(actor, Action.SELF_ASSESS, locked) is None:
             raise PermissionDenied(_("Only the cadre may fill in their self-assessment now."))
         if expected_version is not None and locked.version != expected_version:
             raise Conflict()
+        _read_rows(locked)
         if task_results:
             _apply_task_results(locked, actor, task_results)
         if criteria:
@@ -608,7 +617,10 @@ def evaluation_save_self_assessment(
         result = scoring.assess(locked, stage=scoring.Stage.SELF)
         locked.self_score = result.score
         locked.version += 1
-        locked.save()
+        # A draft changes these columns only (the tasks and criteria are saved above).
+        locked.save(
+            update_fields=["self_comment", "self_grade", "self_score", "version", "updated_at"]
+        )
     return locked, result
 
 
@@ -622,6 +634,7 @@ def evaluation_self_assess(
     """Step 2: the cadre submits the self-assessment (Form 5) with a self-score and grade."""
 
     def apply(locked):
+        _read_rows(locked)
         problems = scoring.self_assessment_problems(locked)
         if problems:
             raise ValidationError({"tasks": problems})
@@ -706,6 +719,7 @@ def evaluation_vet(
     """Step 3a: the personnel advisory body vets each task and proposes a grade."""
 
     def apply(locked):
+        _read_rows(locked)
         _apply_vetting(locked, actor, task_vetting)
         if criteria:
             _apply_criteria(locked, actor, criteria, "vetted_points", _("vetting"))

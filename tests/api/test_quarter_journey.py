@@ -52,6 +52,9 @@ def test_a_whole_quarter_for_head_deputies_members_and_collective(unit):
         )
         assert draft.status_code == 200, draft.data
         assert draft.data["assessment"]["score"] == str(draft.data["self_score"])
+        # The draft's answer is written from the rows as saved: the same as reading them again.
+        saved = {k: v for k, v in draft.data.items() if k != "assessment"}
+        assert saved == client.get(url(evaluation)).data
         response = client.post(
             url(evaluation, "self-assess"), {"confirm_warnings": cadre == u.members[4]}
         )
