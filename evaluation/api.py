@@ -612,7 +612,7 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
             confirm_warnings=values["confirm_warnings"],
             expected_version=values.get("expected_version"),
         )
-        return self.answer(done)
+        return self.answer(done, reread=False)  # read with its rows under the lock, as the draft
 
     # --- Step 3 ---
 

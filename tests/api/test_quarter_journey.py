@@ -59,6 +59,7 @@ def test_a_whole_quarter_for_head_deputies_members_and_collective(unit):
             url(evaluation, "self-assess"), {"confirm_warnings": cadre == u.members[4]}
         )
         assert response.data["state"] == "self_assessed", response.data
+        assert response.data == client.get(url(evaluation)).data
     # R7: the unconfirmed shortfall was a warning before it was confirmed.
     evaluation = u.evaluation(u.members[4])
     assert any(r["rule"] == "R7" for r in evaluation.computed_reasons)
