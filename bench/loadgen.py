@@ -71,6 +71,17 @@ def print_machine() -> None:
     print(f"load average before: {load()}")
 
 
+class QueryLog(list):
+    """(seconds, sql, params) of every query run under ``connection.execute_wrapper(log)``."""
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.append((time.perf_counter() - started, sql, params))
+
+
 # --- gunicorn and the RSS of its workers ----------------------------------------------------------
 
 

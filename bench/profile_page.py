@@ -56,20 +56,12 @@ def profile(args, connection):
     client.force_login(User.objects.get(username=args.username))
     response = client.get(args.path)
     print(f"status {response.status_code}, {len(response.content):,} bytes")
-    queries = []
-
-    def timer(execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            queries.append((time.perf_counter() - started, sql, params))
-
+    queries = loadgen.QueryLog()
     totals = []
     for _ in range(args.repeat):
         queries.clear()
         started = time.perf_counter()
-        with connection.execute_wrapper(timer):
+        with connection.execute_wrapper(queries):
             client.get(args.path)
         totals.append((time.perf_counter() - started, sum(q[0] for q in queries), len(queries)))
     for total, sql_time, count in totals:

@@ -37,15 +37,7 @@ def main():
     from django.db import connection, transaction
     from django.test import Client
 
-    queries = []
-
-    def timer(execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            queries.append((time.perf_counter() - started, sql))
-
+    queries = loadgen.QueryLog()
     figures = {step: [] for step in STEPS}
     profiler = cProfile.Profile()
     with transaction.atomic():
@@ -63,7 +55,7 @@ def main():
                 if watched and args.profile:
                     profiler.enable()
                 started = time.perf_counter()
-                with connection.execute_wrapper(timer):
+                with connection.execute_wrapper(queries):
                     response = getattr(client, method)(
                         url, json.dumps(body), content_type="application/json"
                     )
@@ -76,7 +68,7 @@ def main():
                     figures[step].append((seconds, sum(q[0] for q in queries), len(queries)))
                 if watched and args.queries:
                     print(f"\n{step}:")
-                    for query_seconds, sql in queries:
+                    for query_seconds, sql, _params in queries:
                         print(f"{query_seconds * 1000:7.2f} ms  {' '.join(sql.split())[:160]}")
         transaction.set_rollback(True)
     print(f"\nmedian of {args.cadres - 1} cadres, in this process:")
