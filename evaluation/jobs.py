@@ -786,8 +786,8 @@ COMPLETION_BATCH = 50
 
 
 def _rules_of(reasons) -> list:
-    # Reasons are stored in the language of whoever saved them; compare what they decide.
-    return [reason.get("rule") for reason in reasons or []]
+    # Compare what the reasons decide, not their wording (older rows hold one language only).
+    return [r.get("rule") if isinstance(r, dict) else r.rule for r in reasons or []]
 
 
 def _recompute_units(period: Period, unit_ids: list[int]) -> tuple[int, int]:
@@ -804,13 +804,16 @@ def _recompute_units(period: Period, unit_ids: list[int]) -> tuple[int, int]:
         percent, reasons = None, []
         if targets and all(t.status != t.Status.PENDING for t in targets):
             result = scoring.collective_result(collective, targets)
-            percent, reasons = result.percent, [r.as_dict() for r in result.reasons]
+            percent, reasons = result.percent, result.reasons
         if (collective.completion_percent, _rules_of(collective.reasons)) != (
             percent,
             _rules_of(reasons),
         ):
+            kept = scoring.stored_reasons(
+                reasons, lambda c=collective, t=targets: scoring.collective_result(c, t).reasons
+            )
             Collective.objects.filter(pk=collective.pk).update(
-                completion_percent=percent, reasons=reasons
+                completion_percent=percent, reasons=kept
             )
             changed_collectives += 1
     members = (
@@ -834,13 +837,13 @@ def _recompute_units(period: Period, unit_ids: list[int]) -> tuple[int, int]:
         except rules.RuleInputError:
             logger.warning("evaluation %s cannot be assessed; left as it is", evaluation.pk)
             continue
-        scoring.store(evaluation, assessment)
-        after = (evaluation.computed_score, evaluation.computed_grade, evaluation.computed_reasons)
-        if after[:2] != before[:2] or _rules_of(after[2]) != _rules_of(before[2]):
+        after = (assessment.score, assessment.grade)
+        if after != before[:2] or _rules_of(assessment.reasons) != _rules_of(before[2]):
+            scoring.store(evaluation, assessment)  # in every language: only when it changed
             Evaluation.objects.filter(pk=evaluation.pk).update(
-                computed_score=after[0],
-                computed_grade=after[1],
-                computed_reasons=after[2],
+                computed_score=evaluation.computed_score,
+                computed_grade=evaluation.computed_grade,
+                computed_reasons=evaluation.computed_reasons,
                 updated_at=timezone.now(),
             )
             changed += 1

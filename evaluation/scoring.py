@@ -5,10 +5,13 @@ that reads tasks, criteria, collectives and quota groups into the rules' datacla
 """
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import OuterRef, Q, Subquery
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from cadres.models import Cadre, Position, Unit
@@ -121,6 +124,37 @@ class Assessment:
     reasons: tuple[rules.Reason, ...]
     warnings: tuple[rules.Reason, ...]
     result: rules.GradeResult
+    # The same grading again, in whatever language is active when it is called (``store``).
+    regrade: Callable[[], rules.GradeResult] = field(repr=False, compare=False)
+
+
+def stored_reasons(
+    reasons: Sequence[rules.Reason], recompute: Callable[[], Sequence[rules.Reason]]
+) -> list[dict]:
+    """Reasons as a record keeps them: the sentence in the tenant's language (``message``, what
+    exports and the published dossier read) and in each language of the screens
+    (``messages``), so that everyone who opens the record reads their own language rather than
+    the language of whoever caused the computation. ``recompute`` gives the same reasons again
+    in the active language; the rules name the same steps in every language."""
+    active = translation.get_language()
+    by_language = {}
+    for code, _name in settings.LANGUAGES:
+        if code == active:
+            by_language[code] = list(reasons)
+        else:
+            with translation.override(code):
+                by_language[code] = list(recompute())
+    record = by_language.get(settings.LANGUAGE_CODE, list(reasons))
+    if any(len(said) != len(record) for said in by_language.values()):  # never expected
+        return [reason.as_dict() for reason in record]
+    return [
+        {
+            "rule": reason.rule,
+            "message": reason.message,
+            "messages": {code: said[number].message for code, said in by_language.items()},
+        }
+        for number, reason in enumerate(record)
+    ]
 
 
 def collective_of(evaluation: Evaluation) -> Collective | None:
@@ -167,21 +201,29 @@ def assess(evaluation: Evaluation, *, stage: Stage, collective=_LOOK_UP) -> Asse
         raise rules.RuleInputError("tasks", _("The plan has no tasks (R2)"))
     if collective is _LOOK_UP or evaluation.collective_role == Position.CollectiveRole.NONE:
         collective = collective_of(evaluation)
-    collective_input = {}
-    if collective is not None and collective.graded_at is not None:
-        collective_input = {
-            "role": rules.CollectiveRole(evaluation.collective_role),
-            "collective": collective_result(collective),
-        }
-    result = rules.compute_grade(
-        rules.AssessmentInput(
-            general_points=_general_points(evaluation, stage, rule_set),
-            tasks=[_result_task(t, n, stage) for n, t in enumerate(tasks, start=1)],
-            reprimand_or_above=bool(evaluation.discipline_note),
-            **collective_input,
-        ),
-        rule_set,
-    )
+    graded = collective is not None and collective.graded_at is not None
+    targets = list(collective.targets.all()) if graded else []
+    points = _general_points(evaluation, stage, rule_set)
+    task_inputs = [_result_task(t, n, stage) for n, t in enumerate(tasks, start=1)]
+
+    def grade() -> rules.GradeResult:
+        collective_input = {}
+        if graded:
+            collective_input = {
+                "role": rules.CollectiveRole(evaluation.collective_role),
+                "collective": collective_result(collective, targets),
+            }
+        return rules.compute_grade(
+            rules.AssessmentInput(
+                general_points=points,
+                tasks=task_inputs,
+                reprimand_or_above=bool(evaluation.discipline_note),
+                **collective_input,
+            ),
+            rule_set,
+        )
+
+    result = grade()
     warnings = [r for r in result.reasons if r.rule == "R7" and result.grade == "not_completed"]
     if stage is Stage.SELF and any(t.status == Task.Status.FORCE_MAJEURE for t in tasks):
         warnings.append(
@@ -199,6 +241,7 @@ def assess(evaluation: Evaluation, *, stage: Stage, collective=_LOOK_UP) -> Asse
         reasons=result.reasons,
         warnings=tuple(warnings),
         result=result,
+        regrade=grade,
     )
 
 
@@ -206,7 +249,9 @@ def store(evaluation: Evaluation, assessment: Assessment) -> None:
     """Keep the latest computed score, grade and reasons on the evaluation."""
     evaluation.computed_score = assessment.score
     evaluation.computed_grade = assessment.grade
-    evaluation.computed_reasons = [r.as_dict() for r in assessment.reasons]
+    evaluation.computed_reasons = stored_reasons(
+        assessment.reasons, lambda: assessment.regrade().reasons
+    )
 
 
 def self_assessment_problems(evaluation: Evaluation) -> list[str]:

@@ -5,6 +5,7 @@ Input serializers check types only; every rule and permission is checked by the 
 
 import copy
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -40,9 +41,20 @@ EXPECTED_VERSION = {
 }
 
 
+class ReasonMessageField(serializers.CharField):
+    """A stored reason's sentence in the language of the request when the record has it
+    (``scoring.stored_reasons``), else the one it was stored with."""
+
+    def get_attribute(self, instance):
+        if isinstance(instance, dict):
+            in_every_language = instance.get("messages") or {}
+            return in_every_language.get(translation.get_language()) or instance.get("message")
+        return super().get_attribute(instance)
+
+
 class ReasonSerializer(serializers.Serializer):
     rule = serializers.CharField(help_text=_("The rule id, e.g. R5."))
-    message = serializers.CharField()
+    message = ReasonMessageField()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1140,7 +1140,9 @@ def collective_grade(*, collective: Collective, actor: User) -> Collective:
         raise ValidationError({"targets": _("Report the result of every target first.")})
     result = scoring.collective_result(collective, targets)
     collective.completion_percent = result.percent
-    collective.reasons = [r.as_dict() for r in result.reasons]
+    collective.reasons = scoring.stored_reasons(
+        result.reasons, lambda: scoring.collective_result(collective, targets).reasons
+    )
     collective.graded_at = timezone.now()
     collective.graded_by = actor
     collective.save()

@@ -72,7 +72,9 @@ def test_force_majeure_needs_a_reason_and_nothing_is_written_without_it(unit, as
     evaluation.refresh_from_db()
     # The excused task leaves the count: 3 of 3 done (R7), so not "Not completed".
     assert evaluation.vetted_grade == "good"
-    assert any(r["rule"] == "R7" and "excused" in r["message"] for r in evaluation.computed_reasons)
+    assert any(
+        r["rule"] == "R7" and "excused" in r["messages"]["en"] for r in evaluation.computed_reasons
+    )
 
 
 def test_a_quality_level_is_needed_for_a_done_task(unit, as_user):
