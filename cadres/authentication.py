@@ -30,6 +30,24 @@ def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def token_for(raw: str, request=None) -> ApiToken | None:
+    """The unrevoked token with this value, with its user and tenant; read once a request (the
+    row-level security middleware reads it for the tenant before the view authenticates)."""
+    key_hash = _hash(raw)
+    request = getattr(request, "_request", request)  # DRF's request wraps Django's
+    found = getattr(request, "_api_token", None)
+    if found is not None and found[0] == key_hash:
+        return found[1]
+    token = (
+        ApiToken.objects.select_related("user", "user__tenant")
+        .filter(key_hash=key_hash, revoked_at__isnull=True)
+        .first()
+    )
+    if request is not None:
+        request._api_token = (key_hash, token)
+    return token
+
+
 def is_tenant_administrator(user) -> bool:
     """Whether the user administers some unit of their tenant (as in the Django admin)."""
     return bool(
@@ -104,14 +122,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed(_("The token is not valid.")) from exc
-        return self.authenticate_token(raw)
+        return self.authenticate_token(raw, request)
 
-    def authenticate_token(self, raw: str):
-        token = (
-            ApiToken.objects.select_related("user", "user__tenant")
-            .filter(key_hash=_hash(raw), revoked_at__isnull=True)
-            .first()
-        )
+    def authenticate_token(self, raw: str, request=None):
+        token = token_for(raw, request)
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token is not valid or was revoked."))
         now = timezone.now()

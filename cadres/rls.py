@@ -112,6 +112,18 @@ def set_scope(value, using: str = DEFAULT_DB_ALIAS) -> None:
         cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, str(value or NO_TENANT)])
 
 
+def _swap(value, using: str) -> str:
+    """Set the scope and return the one it replaces, in one round trip (every request does it:
+    the materialized CTE reads the old value before the outer query sets the new one)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "WITH previous AS MATERIALIZED (SELECT current_setting(%s, true) AS value) "
+            "SELECT previous.value, set_config(%s, %s, false) FROM previous",
+            [SETTING, SETTING, str(value or NO_TENANT)],
+        )
+        return cursor.fetchone()[0] or NO_TENANT
+
+
 def _restore(previous: str, using: str) -> None:
     try:
         set_scope(previous, using)
@@ -132,8 +144,7 @@ def tenant_scope(value, using: str = DEFAULT_DB_ALIAS):
     if not is_enabled(using):
         yield
         return
-    previous = current(using)
-    set_scope(value, using)
+    previous = _swap(value, using)
     try:
         yield
     finally:

@@ -4,7 +4,6 @@ Calls to the REST API with an API token (``Authorization: Bearer …``) carry no
 session clock and TOTP leave them alone, and the tenant comes from the token's account.
 """
 
-import hashlib
 import time
 from urllib.parse import urlencode
 
@@ -21,7 +20,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cadres import rls
-from cadres.models import ApiToken, TenantSecurity, UnitUserPermission
+from cadres.authentication import token_for
+from cadres.models import TenantSecurity, UnitUserPermission
 from cadres.roles import Role
 from cadres.services import audit
 
@@ -145,13 +145,8 @@ def _token_scope(request) -> str:
     header = request.META.get("HTTP_AUTHORIZATION", "").split()
     if len(header) != 2:
         return rls.NO_TENANT
-    key_hash = hashlib.sha256(header[1].encode()).hexdigest()
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=key_hash, revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    return rls.scope_for(token.user) if token else rls.NO_TENANT
+    token = token_for(header[1], request)
+    return rls.scope_for(token.user) if token and token.user.is_active else rls.NO_TENANT
 
 
 class TenantScopeMiddleware:

@@ -8,6 +8,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from cadres import rls
 from cadres.management.commands.create_app_role import app_role_create
@@ -225,3 +226,26 @@ def test_a_real_task_finds_its_tenants_rows_through_the_hooks(world, app_role):
     finally:
         rls.install_celery_hooks()
     assert run_job() == Job.Status.DONE
+
+
+@override_settings(TENANT_RLS=True)
+def test_a_token_call_reads_its_token_once_and_swaps_the_scope_in_one_query(world, app_role):
+    system = api_token(world.authority)
+    with as_role(app_role):
+        rls.set_scope("")
+        with CaptureQueriesContext(connection) as captured:
+            answer = system.get("/api/cadres/?page_size=1")
+        assert answer.status_code == 200
+        sql = [query["sql"] for query in captured.captured_queries]
+        assert sum('FROM "cadres_apitoken"' in q for q in sql) == 1  # the middleware's read
+        swaps = [q for q in sql if "set_config" in q]
+        assert len(swaps) == 2  # in (returning the scope it replaced), then back out
+        assert "current_setting" in swaps[0]
+        assert not any("current_setting" in q and "set_config" not in q for q in sql)
+        assert rls.current() == ""
+        # The swap hands back what was there: nested scopes restore their outer one.
+        with rls.tenant_scope(world.tenant.pk):
+            with rls.tenant_scope(rls.ALL_TENANTS):
+                assert rls.current() == rls.ALL_TENANTS
+            assert rls.current() == str(world.tenant.pk)
+        assert rls.current() == ""
