@@ -47,6 +47,9 @@ def parse():
     parser.add_argument("--pages", nargs="*", help="only these page keys")
     parser.add_argument("--url", help="a running server instead of starting gunicorn")
     parser.add_argument("--port", type=int, default=8077)
+    parser.add_argument(
+        "--app-role", default="", help="run gunicorn as this role, row-level security on"
+    )
     parser.add_argument("--json", help="write the figures to this file")
     return parser.parse_args()
 
@@ -265,7 +268,7 @@ def main():
     if args.url:
         base, master = args.url.rstrip("/"), None
     else:
-        server = loadgen.Gunicorn(database_url, port=args.port).__enter__()
+        server = loadgen.Gunicorn(database_url, port=args.port, app_role=args.app_role).__enter__()
         base, master = server.url, server.process.pid
     results = {}
     try:

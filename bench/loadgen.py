@@ -108,14 +108,19 @@ class Gunicorn:
     with DEBUG=0, SECRET_KEY=bench, ALLOWED_HOSTS=127.0.0.1 and the benchmark's database.
 
     The only other setting is STATIC_ROOT (bench/settings_bench.py), so that collectstatic
-    writes its manifest outside the source tree.
+    writes its manifest outside the source tree. ``app_role`` runs the server as production
+    does, as the application's database role with row-level security on (``DATABASE_APP_ROLE``;
+    ``manage.py create_app_role`` makes the role); the benchmark's own process stays the owner.
     """
 
-    def __init__(self, database_url: str, *, port: int = 8077, workers: int = 4):
+    def __init__(
+        self, database_url: str, *, port: int = 8077, workers: int = 4, app_role: str = ""
+    ):
         self.url = f"http://127.0.0.1:{port}"
         self.port, self.workers = port, workers
         self.env = {
             **os.environ,
+            "DATABASE_APP_ROLE": app_role,
             "DATABASE_URL": database_url,
             "DEBUG": "0",
             "SECRET_KEY": "bench",
