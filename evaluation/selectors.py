@@ -7,6 +7,8 @@ module, so it imports them only inside functions.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -294,17 +296,77 @@ def superior_inbox(user, plans_page=1, propose_page=1, per_page: int | None = No
         Paginator(plans, size).get_page(plans_page),
         Paginator(to_propose, size).get_page(propose_page),
     )
-    found = {
-        row.pk: row
-        for row in Evaluation.objects.filter(
-            pk__in=[pk for page in pages for pk in page.object_list]
-        )
-        .select_related("cadre", "unit", "period")
-        .only(*_INBOX_COLUMNS)
-    }
+    found = _inbox_lines([pk for page in pages for pk in page.object_list])
     for page in pages:
         page.object_list = [found[pk] for pk in page.object_list if pk in found]
     return pages
+
+
+@dataclass(frozen=True)
+class InboxUnit:
+    pk: int
+    name: str
+
+
+@dataclass(frozen=True)
+class InboxLine:
+    """One line of the superior's inbox, as plain values: building the lines as evaluations
+    with their cadre, unit and quarter took twice as long as reading the columns."""
+
+    pk: int
+    unit_id: int
+    unit: InboxUnit
+    period: str
+    plan_deadline: date
+    cadre_name: str
+    collective_role_label: str
+    self_score: Decimal | None
+    vetted_score: Decimal | None
+    computed_grade: str
+    vetted_grade: str
+
+
+def _inbox_lines(ids: list[int]) -> dict[int, InboxLine]:
+    roles = dict(Evaluation._meta.get_field("collective_role").flatchoices)
+    units, quarters, lines = {}, {}, {}
+    for (
+        pk,
+        unit_id,
+        unit_name,
+        year,
+        quarter,
+        plan_deadline,
+        cadre_name,
+        role,
+        *figures,
+    ) in Evaluation.objects.filter(pk__in=ids).values_list(
+        "pk",
+        "unit_id",
+        "unit__name",
+        "period__year",
+        "period__quarter",
+        "period__plan_deadline",
+        "cadre__full_name",
+        "collective_role",
+        "self_score",
+        "vetted_score",
+        "computed_grade",
+        "vetted_grade",
+    ):
+        unit = units.setdefault(unit_id, InboxUnit(unit_id, unit_name))
+        if (year, quarter) not in quarters:
+            quarters[year, quarter] = str(Period(year=year, quarter=quarter))  # its label
+        lines[pk] = InboxLine(
+            pk,
+            unit_id,
+            unit,
+            quarters[year, quarter],
+            plan_deadline,
+            cadre_name,
+            roles.get(role, role),
+            *figures,
+        )
+    return lines
 
 
 # The unit's path, the quarter, the cadre's name (read through the primary key: a join makes
@@ -316,27 +378,10 @@ _INBOX_ORDER = (
     Subquery(Cadre.objects.filter(pk=OuterRef("cadre_id")).values("full_name")[:1]),
     "pk",
 )
-_INBOX_COLUMNS = (
-    "unit_id",
-    "period_id",
-    "cadre_id",
-    "collective_role",
-    "state",
-    "self_score",
-    "vetted_score",
-    "computed_grade",
-    "vetted_grade",
-    "cadre__full_name",
-    "unit__name",
-    "unit__path",
-    "period__year",
-    "period__quarter",
-    "period__plan_deadline",
-)
 
 
-def by_unit(evaluations) -> list[tuple[Unit, list[Evaluation]]]:
-    """Group evaluations (ordered by unit) under their unit, keeping the order."""
+def by_unit(evaluations) -> list[tuple[InboxUnit, list[InboxLine]]]:
+    """Group the inbox's lines (ordered by unit) under their unit, keeping the order."""
     groups: dict[int, tuple[Unit, list]] = {}
     for evaluation in evaluations:
         groups.setdefault(evaluation.unit_id, (evaluation.unit, []))[1].append(evaluation)
