@@ -5,13 +5,12 @@ Input serializers check types only; every rule and permission is checked by the 
 
 import copy
 
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cadres.models import Cadre, Unit
-from evaluation import rules
+from evaluation import rules, scoring
 from evaluation.models import (
     AXIS_CHOICES,
     QUALITY_LEVELS,
@@ -42,13 +41,11 @@ EXPECTED_VERSION = {
 
 
 class ReasonMessageField(serializers.CharField):
-    """A stored reason's sentence in the language of the request when the record has it
-    (``scoring.stored_reasons``), else the one it was stored with."""
+    """A stored reason's sentence in the language of the request (``scoring.stored_message``)."""
 
     def get_attribute(self, instance):
         if isinstance(instance, dict):
-            in_every_language = instance.get("messages") or {}
-            return in_every_language.get(translation.get_language()) or instance.get("message")
+            return scoring.stored_message(instance)
         return super().get_attribute(instance)
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django import template
 from django.urls import NoReverseMatch, reverse
-from django.utils import formats, translation
+from django.utils import formats
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from cadres.roles import Role, granted_units
 from evaluation.models import EvaluationState
 from evaluation.rules import Grade
+from evaluation.scoring import stored_message
 
 register = template.Library()
 
@@ -100,11 +101,9 @@ def reasons(value):
     """Reasons as (rule, message) pairs, from stored dicts (in the reader's language when the
     record has it, ``scoring.stored_reasons``) or the rules' Reason objects."""
     pairs = []
-    language = translation.get_language()
     for reason in value or ():
         if isinstance(reason, dict):
-            message = (reason.get("messages") or {}).get(language) or reason.get("message", "")
-            pairs.append((reason.get("rule", ""), message))
+            pairs.append((reason.get("rule", ""), stored_message(reason)))
         else:
             pairs.append((reason.rule, reason.message))
     return pairs
