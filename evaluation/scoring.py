@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -24,7 +24,7 @@ from evaluation.models import (
     QuotaGroup,
     Task,
 )
-from evaluation.selectors import rule_set_for
+from evaluation.selectors import GroupMember, group_members, rule_set_for
 
 
 class Stage(enum.Enum):
@@ -322,45 +322,19 @@ class QuotaPicture:
     allocation: rules.Allocation
 
 
-@dataclass(frozen=True)
-class _Member:
-    """What R9 reads of one member of a quota group."""
-
-    pk: int
-    decided_grade: str
-    proposed_grade: str
-    vetted_grade: str
-    computed_grade: str
-    vetted_score: Decimal | None
-    computed_score: Decimal | None
-    full_name: str
-
-
-_MEMBER_COLUMNS = (
-    "pk",
-    "decided_grade",
-    "proposed_grade",
-    "vetted_grade",
-    "computed_grade",
-    "vetted_score",
-    "computed_score",
-    # The name through the primary key: a join makes PostgreSQL hash the whole cadre table.
-    Subquery(Cadre.objects.filter(pk=OuterRef("cadre_id")).values("full_name")[:1]),
-)
-
-
-def quota_picture(group: QuotaGroup, *, deciding: Evaluation | None = None) -> QuotaPicture:
+def quota_picture(
+    group: QuotaGroup, *, deciding: Evaluation | None = None, members=None
+) -> QuotaPicture:
     """The group's Excellent candidates ranked, and the largest number the quota allows.
 
-    One query of the eight columns it reads, whatever the size of the group. ``deciding`` is
+    One query of the columns it reads, whatever the size of the group, or none when the
+    decision board has read ``members`` already (``selectors.group_members``). ``deciding`` is
     the evaluation being decided: its grades as they are in memory replace its stored ones.
     """
     members = [
-        _Member(*row)
-        for row in Evaluation.objects.filter(quota_group=group, is_current=True)
-        .exclude(state=EvaluationState.DEFERRED)
-        .exclude(collective_role=Position.CollectiveRole.HEAD)
-        .values_list(*_MEMBER_COLUMNS)
+        member
+        for member in (group_members(group) if members is None else members)
+        if member.state != EvaluationState.DEFERRED and not outside_quota(member)
     ]
     if deciding is not None:
         members = [_as_decided(deciding, m) if m.pk == deciding.pk else m for m in members]
@@ -406,10 +380,12 @@ def quota_picture(group: QuotaGroup, *, deciding: Evaluation | None = None) -> Q
     )
 
 
-def _as_decided(deciding: Evaluation, stored: _Member) -> _Member:
+def _as_decided(deciding: Evaluation, stored: GroupMember) -> GroupMember:
     """The member being decided, with the grades and scores it has in memory."""
-    return _Member(
+    return GroupMember(
         deciding.pk,
+        stored.state,
+        stored.collective_role,
         deciding.decided_grade,
         deciding.proposed_grade,
         deciding.vetted_grade,

@@ -508,19 +508,60 @@ _BOARD_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class GroupMember:
+    """What the decision board orders by and R9 reads (``scoring.quota_picture``) of one
+    current member of a quota group."""
+
+    pk: int
+    state: str
+    collective_role: str
+    decided_grade: str
+    proposed_grade: str
+    vetted_grade: str
+    computed_grade: str
+    vetted_score: Decimal | None
+    computed_score: Decimal | None
+    full_name: str
+
+
+_MEMBER_COLUMNS = (
+    "pk",
+    "state",
+    "collective_role",
+    "decided_grade",
+    "proposed_grade",
+    "vetted_grade",
+    "computed_grade",
+    "vetted_score",
+    "computed_score",
+    # The name through the primary key, as in BOARD_ORDER (PostgreSQL computes it once).
+    Subquery(Cadre.objects.filter(pk=OuterRef("cadre_id")).values("full_name")[:1]),
+)
+
+
+def group_members(group: QuotaGroup, *, ordered: bool = False) -> list[GroupMember]:
+    """Every current evaluation of the quota group, deferred ones and the head included, in
+    one query; in the board's order if asked."""
+    query = Evaluation.objects.filter(quota_group=group, is_current=True)
+    if ordered:
+        query = query.order_by(*BOARD_ORDER)
+    return [GroupMember(*row) for row in query.values_list(*_MEMBER_COLUMNS)]
+
+
 def board_page(group: QuotaGroup, number=1, per_page: int | None = None) -> Page:
     """One page of a quota group's current evaluations in the board's order.
 
-    Two queries whatever the page: the ids of the whole group in order (sorted in SQL; their
-    number is the paginator's count), then the rows of the page. A page number out of range
-    gives the last page, anything that is not a number the first (``Paginator.get_page``).
+    Two queries whatever the page: the whole group in order (sorted in SQL; their number is the
+    paginator's count; ``page.members`` keeps them for the R9 meter), then the rows of the page.
+    A page number out of range gives the last page, anything that is not a number the first
+    (``Paginator.get_page``).
     """
-    ids = list(
-        Evaluation.objects.filter(quota_group=group, is_current=True)
-        .order_by(*BOARD_ORDER)
-        .values_list("pk", flat=True)
+    members = group_members(group, ordered=True)
+    page = Paginator([member.pk for member in members], per_page or BOARD_PAGE_SIZE).get_page(
+        number
     )
-    page = Paginator(ids, per_page or BOARD_PAGE_SIZE).get_page(number)
+    page.members = members
     found = {
         row.pk: row
         for row in Evaluation.objects.filter(pk__in=page.object_list)

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from cadres.roles import Role, covers, granted_units
 from cadres.selectors import assignments_between
-from evaluation import rules, scoring, selectors, services
+from evaluation import lines, rules, scoring, selectors, services
 from evaluation.exceptions import Conflict, QuotaExceeded
 from evaluation.forms import (
     ApprovePlanForm,
@@ -85,12 +85,12 @@ def _attempt(form, call, error_map=None) -> int:
 
 def _error_lines(*forms, numbered=()) -> list[str]:
     """Every error of the forms as one line each, for a live panel outside the form."""
-    lines = []
+    found = []
     for form in forms:
-        lines.extend(str(e) for e in form.non_field_errors())
+        found.extend(str(e) for e in form.non_field_errors())
         for field in form:
             # A service's message may already name the field (“Political ideology: …”).
-            lines.extend(
+            found.extend(
                 e
                 if str(e).startswith(str(field.label))
                 else _("%(label)s: %(error)s") % {"label": field.label, "error": e}
@@ -98,14 +98,14 @@ def _error_lines(*forms, numbered=()) -> list[str]:
             )
     for number, form in enumerate(numbered, start=1):
         for error in form.non_field_errors():
-            lines.append(_("Task %(n)s: %(error)s") % {"n": number, "error": error})
+            found.append(_("Task %(n)s: %(error)s") % {"n": number, "error": error})
         for field in form:
-            lines.extend(
+            found.extend(
                 _("Task %(n)s, %(label)s: %(error)s")
                 % {"n": number, "label": field.label, "error": e}
                 for e in field.errors
             )
-    return lines
+    return found
 
 
 def _next_url(request, default: str) -> str:
@@ -743,9 +743,11 @@ def superior_inbox(request):
             # Each list's pager keeps the other list on its page.
             "plans_keep": f"&propose={to_propose.number}",
             "propose_keep": f"&plans={plans.number}",
-            "plans": selectors.by_unit(plans.object_list),
+            "plans": plans.object_list,
+            "plan_tables": lines.inbox_tables("plans", plans.object_list),
             "plan_count": plans.paginator.count,
-            "to_propose": selectors.by_unit(to_propose.object_list),
+            "to_propose": to_propose.object_list,
+            "proposal_tables": lines.inbox_tables("proposals", to_propose.object_list),
         },
     )
 
@@ -1013,17 +1015,14 @@ def _board_context(request, group, page, form=None, outcome=None):
     rows = page.object_list
     decidable = _decidable(request.user, page)
     form = form or BoardForm(rows=decidable)
-    for row in rows:
-        if row.pk in form.rows:
-            row.fields = {name: form[f"{name}_{row.pk}"] for name in ("grade", "flag", "version")}
     return {
         "group": group,
         "page": page,
-        "rows": rows,
-        "decidable": {row.pk for row in decidable},
+        "lines": lines.board_lines(rows, form),
+        "decidable": form.rows,
         "form": form,
         # R9 counts the whole group, whatever page is shown.
-        **_meter(scoring.quota_picture(group)),
+        **_meter(scoring.quota_picture(group, members=page.members)),
         "collective": selectors.board_collective(group),
         "outcome": outcome,
     }
@@ -1083,10 +1082,12 @@ def decision_board(request, pk):
 def quota_meter(request, pk):
     """htmx: the R9 meter of the whole group now, and with the grades ticked on the page."""
     group = selectors.quota_group_for_user(request.user, pk)
-    picture = scoring.quota_picture(group)
     selection = None
-    if request.method == "POST":
+    if request.method != "POST":
+        picture = scoring.quota_picture(group)
+    else:
         page = _board_page(group, request.POST)
+        picture = scoring.quota_picture(group, members=page.members)
         picked = BoardForm(request.POST, rows=_decidable(request.user, page)).picked_grades()
         selection = {
             "count": len(picked),

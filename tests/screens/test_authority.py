@@ -191,3 +191,49 @@ def test_two_quarters_not_completed_raise_the_replacement_flag(unit, as_user):
     assert cadre.full_name in body
     assert "Not completed in 2 consecutive graded quarters" in body
     assert unit.members[3].full_name not in body
+
+
+def test_a_ticked_line_without_a_grade_keeps_what_was_posted_and_names_the_field(unit, as_user):
+    first = proposed(unit, unit.members[0], "good")
+    second = proposed(unit, unit.members[1], "good")
+    client = as_user(unit.authority)
+    board = f"/decisions/{first.quota_group_id}/"
+    data = form_data(client.get(board), "board-form")
+    data.update({"pick": [first.pk, second.pk], f"grade_{first.pk}": "", f"flag_{first.pk}": "on"})
+    response = client.post(board, data)
+    assert response.status_code == 400
+    body = text(response)
+    assert (
+        f'<select name="grade_{first.pk}" id="id_grade_{first.pk}" aria-invalid="true"'
+        f' aria-describedby="id_grade_{first.pk}_error">'
+    ) in body
+    assert f'id="id_grade_{first.pk}_error">Choose one of the four grades.</span>' in body
+    assert f'id="id_flag_{first.pk}" checked>' in body  # the ticked flag is kept
+    assert '<option value="good" selected>' in body  # the other line keeps its proposal
+    assert Evaluation.objects.filter(state="decided").count() == 0  # nothing decided
+    unchanged = as_user(unit.authority).get(board)
+    assert f'id="id_flag_{first.pk}">' in text(unchanged)
+
+
+def test_the_board_and_inbox_lines_speak_the_readers_language(unit, as_user):
+    first = proposed(unit, unit.members[0], "good")
+    board = f"/decisions/{first.quota_group_id}/"
+    vietnamese = text(as_user(unit.authority, language="vi").get(board))
+    assert f'aria-label="Chọn {unit.members[0].full_name}"' in vietnamese
+    assert "<summary>Lý do</summary>" in vietnamese
+    assert '<span class="grade grade-good">Hoàn thành tốt nhiệm vụ</span>' in vietnamese
+    assert "Quyết định<span" in vietnamese
+    english = text(as_user(unit.authority).get(board))
+    assert f'aria-label="Tick {unit.members[0].full_name}"' in english
+    assert '<span class="grade grade-good">Good</span>' not in vietnamese
+    waiting = unit.evaluation(unit.members[1])
+    services.evaluation_save_plan(
+        evaluation=waiting,
+        actor=unit.members[1].user,
+        tasks=steps.plan_tasks(unit.members[1]),
+        axis_roles={"1": "primary", "3": "secondary"},
+    )
+    services.evaluation_submit_plan(evaluation=waiting, actor=unit.members[1].user)
+    inbox = text(as_user(unit.superior, language="vi").get("/inbox/"))
+    assert f'aria-label="Chọn kế hoạch của {unit.members[1].full_name}"' in inbox
+    assert '<th scope="col">Thời hạn xác định mục tiêu, nhiệm vụ</th>' in inbox

@@ -20,7 +20,7 @@ PINNED = {
     "/vetting/": ("advisory", 6),
     "/catalogue/": ("advisory", 7),
     "/decisions/": ("authority", 7),
-    "/decisions/{group}/": ("authority", 10),
+    "/decisions/{group}/": ("authority", 9),
     "/decisions/{group}/collective/": ("authority", 8),
     "/discrepancies/": ("authority", 8),
     "/flags/": ("authority", 7),

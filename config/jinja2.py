@@ -1,0 +1,29 @@
+"""The Jinja2 environment of the lines of the longest tables (``templates/jinja2/``).
+
+A decision board draws 50 cadres, each with its reasons, three grades and a grade select; drawn
+by the Django template language the lines were most of the page's time, and Jinja2 draws the
+same lines several times faster (bench/README.md). The pages around them stay Django templates.
+The lines translate with Django's catalogue: ``{{ _("…") }}`` is found by ``makemessages`` as
+in any template, and ``|format(name=…)`` fills a placeholder.
+"""
+
+from django.template.defaultfilters import date
+from django.urls import reverse
+from django.utils.translation import gettext, ngettext
+from jinja2 import Environment
+
+from evaluation.templatetags import cadreval
+
+
+def url(name, *args):
+    return reverse(name, args=args)
+
+
+def environment(**options):
+    env = Environment(extensions=["jinja2.ext.i18n"], **options)
+    env.install_gettext_callables(gettext, ngettext)
+    env.globals["url"] = url
+    env.filters["date"] = date
+    for name in ("score", "reasons_list"):
+        env.filters[name] = getattr(cadreval, name)
+    return env
