@@ -24,6 +24,6 @@ def environment(**options):
     env.install_gettext_callables(gettext, ngettext)
     env.globals["url"] = url
     env.filters["date"] = date
-    for name in ("score", "reasons_list"):
+    for name in ("score", "reasons"):
         env.filters[name] = getattr(cadreval, name)
     return env

@@ -157,11 +157,13 @@ def stored_reasons(
     ]
 
 
-def stored_message(reason: dict) -> str:
-    """A stored reason's sentence in the reader's language when the record has it (see
-    ``stored_reasons``), else the one it was stored with."""
+def stored_message(reason: dict, language: str | None = None) -> str:
+    """A stored reason's sentence in the reader's language (``language``, else the active one)
+    when the record has it (see ``stored_reasons``), else the one it was stored with."""
     in_every_language = reason.get("messages") or {}
-    return in_every_language.get(translation.get_language()) or reason.get("message", "")
+    return in_every_language.get(language or translation.get_language()) or reason.get(
+        "message", ""
+    )
 
 
 def collective_of(evaluation: Evaluation) -> Collective | None:

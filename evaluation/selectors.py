@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -508,10 +509,9 @@ _BOARD_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class GroupMember:
+class GroupMember(NamedTuple):
     """What the decision board orders by and R9 reads (``scoring.quota_picture``) of one
-    current member of a quota group."""
+    current member of a quota group (a tuple: a group of 500 builds 500 on every board)."""
 
     pk: int
     state: str

@@ -4,10 +4,12 @@ form widgets that announce their errors to assistive technology."""
 from decimal import Decimal
 
 from django import template
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cadres.roles import Role, granted_units
@@ -100,10 +102,10 @@ def score(value):
 def reasons(value):
     """Reasons as (rule, message) pairs, from stored dicts (in the reader's language when the
     record has it, ``scoring.stored_reasons``) or the rules' Reason objects."""
-    pairs = []
+    pairs, language = [], get_language()
     for reason in value or ():
         if isinstance(reason, dict):
-            pairs.append((reason.get("rule", ""), stored_message(reason)))
+            pairs.append((reason.get("rule", ""), stored_message(reason, language)))
         else:
             pairs.append((reason.rule, reason.message))
     return pairs
@@ -121,6 +123,15 @@ def reasons_list(value):
         "\n  ", '<li><span class="rule">{}</span> {}</li>', ((r, m) for r, m in pairs)
     )
     return format_html('\n<ul class="reasons">\n  {}\n</ul>\n', items)
+
+
+@register.filter
+def ranking_list(candidates):
+    """R9's ranked candidates (``scoring.quota_picture``) as an ``<ol class="ranking">``, drawn
+    by Jinja2 (config/jinja2.py): a group of 500 ranks some 80 candidates on every board."""
+    return mark_safe(
+        render_to_string("evaluation/ranking.html", {"candidates": candidates}, using="jinja2")
+    )
 
 
 @register.filter
