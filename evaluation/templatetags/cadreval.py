@@ -90,12 +90,23 @@ def state_label(value):
         return value
 
 
+_TENTH = Decimal("0.1")
+
+
 @register.filter
 def score(value):
     """A score to one decimal in the active language's way (87,5 in Vietnamese)."""
     if value in (None, ""):
         return "—"
-    return formats.number_format(Decimal(str(value)), 1)
+    number = Decimal(str(value))
+    if not -1000 < number < 1000:  # where grouping could apply
+        return formats.number_format(number, 1)
+    # number_format's own steps for one decimal (it truncates, and shows less than 0.1 as 0),
+    # with one lookup of the separator instead of its several: a board shows ~130 scores.
+    if abs(number) < _TENTH:
+        number = Decimal(0)
+    whole, _point, fraction = f"{number:f}".partition(".")
+    return f"{whole}{formats.get_format('DECIMAL_SEPARATOR')}{(fraction + '0')[:1]}"
 
 
 @register.filter
