@@ -1,8 +1,9 @@
 """The Jinja2 environment of the lines of the longest tables (``templates/jinja2/``).
 
 A decision board draws 50 cadres, each with its reasons, three grades and a grade select; drawn
-by the Django template language the lines were most of the page's time, and Jinja2 draws the
-same lines several times faster (bench/README.md). The pages around them stay Django templates.
+by the Django template language the lines were most of the page's time. Drawn by Jinja2, a
+board of 50 waiting lines takes 34–35 ms instead of 51–55, the lines of a board as generated
+2.7 ms instead of 4.1 (bench/README.md). The pages around them stay Django templates.
 The lines translate with Django's catalogue: ``{{ _("…") }}`` is found by ``makemessages`` as
 in any template, and ``|format(name=…)`` fills a placeholder.
 """
