@@ -41,6 +41,12 @@ class Tenant(models.Model):
         return self.name
 
 
+def display_name(username: str, first_name: str, last_name: str, cadre_name: str | None) -> str:
+    """How an account is named on screens: its cadre's name, else its full name, else its
+    username (``User.display_name``; the decision board reads these four as values)."""
+    return cadre_name or f"{first_name} {last_name}".strip() or username
+
+
 class User(AbstractUser):
     """An account. It belongs to one tenant, except superusers and central observers."""
 
@@ -68,7 +74,9 @@ class User(AbstractUser):
     @property
     def display_name(self):
         cadre = getattr(self, "cadre", None)
-        return cadre.full_name if cadre else (self.get_full_name() or self.username)
+        return display_name(
+            self.username, self.first_name, self.last_name, cadre.full_name if cadre else None
+        )
 
 
 class TenantQuerySet(models.QuerySet):

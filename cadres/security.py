@@ -1,4 +1,5 @@
-"""Security middlewares: the tenant of each request, the session clock, TOTP where required.
+"""Security middlewares: the tenant of each request, the session clock, TOTP where required;
+and the sign-in backend that reads the signed-in account for every request.
 
 Calls to the REST API with an API token (``Authorization: Bearer …``) carry no session: the
 session clock and TOTP leave them alone, and the tenant comes from the token's account.
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -21,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from cadres import rls
 from cadres.authentication import token_for
-from cadres.models import TenantSecurity, UnitUserPermission
+from cadres.models import TenantSecurity, UnitUserPermission, User
 from cadres.roles import Role
 from cadres.services import audit
 
@@ -32,6 +34,19 @@ SESSION_TOTP = "_security_totp_required"
 SEEN_RESOLUTION = 60
 TOTP_ROLES = (Role.AUTHORITY, Role.ORGANISATION)
 TOKEN_KEYWORDS = (b"bearer", b"token")
+
+
+class AccountBackend(ModelBackend):
+    """Django's password sign-in, whose account comes with its tenant and its cadre in the
+    query that reads it for each request: every page names the user and reads the tenant
+    (two queries fewer a page)."""
+
+    def get_user(self, user_id):
+        try:
+            user = User._default_manager.select_related("tenant", "cadre").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 def is_api_request(request) -> bool:

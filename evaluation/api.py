@@ -7,6 +7,7 @@ one they see but may not act on now is a 403 (``evaluation.permissions``).
 """
 
 from django.db.models import Prefetch
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -40,6 +41,7 @@ from evaluation.models import (
     CatalogueVersion,
     Collective,
     CriterionScore,
+    Evaluation,
     Period,
     QuotaGroup,
     Task,
@@ -494,13 +496,22 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         return queryset.order_by("unit__path", "cadre__full_name", "pk")
 
     def get_object(self):
-        queryset = self.get_queryset()
-        if self.request.method not in SAFE_METHODS:
-            # A write hands the row to a service that reads it again under a lock, and the
-            # answer reads it once more (``answer``): tasks and criteria read here would be
-            # thrown away (an autosave cost two queries more).
-            queryset = queryset.prefetch_related(None)
-        return get_for_user_or_404(queryset, user=self.request.user, pk=self.kwargs["pk"])
+        if self.request.method in SAFE_METHODS:
+            return get_for_user_or_404(
+                self.get_queryset(), user=self.request.user, pk=self.kwargs["pk"]
+            )
+        # A write hands the row to a service that reads it again under a lock, checks the
+        # role there and copies what it read into this row: here only the visibility (404) is
+        # settled, on the key, the tenant and the state (django-fsm reads it on creation).
+        # The cadre's own evaluation, the whole quarter-end surge, is found without reading
+        # the user's roles.
+        user, pk = self.request.user, self.kwargs["pk"]
+        own = Evaluation.objects.filter(cadre__user=user).only("pk", "tenant_id", "state")
+        try:
+            return get_for_user_or_404(own, user=user, pk=pk)
+        except Http404:
+            visible = visible_evaluations(user).only("pk", "tenant_id", "state")
+            return get_for_user_or_404(visible, user=user, pk=pk)
 
     def answer(
         self, evaluation, serializer=s.EvaluationDetailSerializer, *, reread=True, **context

@@ -29,7 +29,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cadres.models import Cadre, Position, Unit
+from cadres.models import Cadre, Position, Unit, display_name
 from cadres.roles import Role, covers, granted_units, subtree_q
 from evaluation import rules
 from evaluation.models import (
@@ -484,10 +484,9 @@ BOARD_ORDER = (
 # What a line of the board shows and what deciding it checks (``permissions.acting_role``);
 # the decision itself reads the whole row again under a lock.
 _BOARD_COLUMNS = (
+    "pk",
     "tenant_id",
-    "period_id",
     "unit_id",
-    "quota_group_id",
     "is_current",
     "state",
     "version",
@@ -500,6 +499,7 @@ _BOARD_COLUMNS = (
     "proposed_grade",
     "decided_grade",
     "reassignment_flag",
+    "proposed_by_id",
     "cadre__full_name",
     "cadre__user_id",
     "proposed_by__username",
@@ -507,6 +507,50 @@ _BOARD_COLUMNS = (
     "proposed_by__last_name",
     "proposed_by__cadre__full_name",
 )
+
+
+class BoardCadre(NamedTuple):
+    full_name: str
+    user_id: int | None
+
+
+class BoardRow:
+    """One line of the decision board, read as values rather than as three models a line.
+
+    It carries what the line shows and what is read of an evaluation by the permission check
+    (``permissions.acting_role``: tenant, unit, state, cadre's account, proposer), by the
+    decision form (``forms.BoardForm``) and by the decision service, which locks the
+    evaluation by its key and copies what it read into the row (``services._transition``).
+    """
+
+    def __init__(self, values: tuple, unit: Unit, tenant):
+        (
+            self.pk,
+            self.tenant_id,
+            self.unit_id,
+            self.is_current,
+            self.state,
+            self.version,
+            self.collective_role,
+            self.computed_score,
+            self.computed_grade,
+            self.computed_reasons,
+            self.vetted_score,
+            self.vetted_grade,
+            self.proposed_grade,
+            self.decided_grade,
+            self.reassignment_flag,
+            self.proposed_by_id,
+            full_name,
+            user_id,
+            *proposer,
+        ) = values
+        self.cadre = BoardCadre(full_name, user_id)
+        self.proposer_name = display_name(*proposer) if self.proposed_by_id else ""
+        self.unit, self.tenant = unit, tenant
+
+    def __repr__(self):
+        return f"<BoardRow {self.pk}: {self.cadre.full_name}, {self.state}>"
 
 
 class GroupMember(NamedTuple):
@@ -563,20 +607,22 @@ def board_page(group: QuotaGroup, number=1, per_page: int | None = None) -> Page
     )
     page.members = members
     found = {
-        row.pk: row
-        for row in Evaluation.objects.filter(pk__in=page.object_list)
-        .select_related("cadre", "proposed_by__cadre")
-        .only(*_BOARD_COLUMNS)
+        values[0]: values
+        for values in Evaluation.objects.filter(pk__in=page.object_list).values_list(
+            *_BOARD_COLUMNS
+        )
     }
-    page.object_list = [found[pk] for pk in page.object_list if pk in found]
-    for row in page.object_list:
-        # Every evaluation of a group shares its unit, quarter and tenant: no join per row.
-        if row.unit_id == group.unit_id:
-            row.unit = group.unit
-        if row.period_id == group.period_id:
-            row.period = group.period
-        if row.tenant_id == group.tenant_id:
-            row.tenant = group.tenant
+    # Every evaluation of a group shares its tenant and, but for a cadre moved since the
+    # quarter opened, its unit: the others' units are read in one query.
+    units = {group.unit_id: group.unit}
+    moved = {values[2] for values in found.values()} - units.keys()
+    if moved:
+        units.update(Unit.objects.in_bulk(moved))
+    page.object_list = [
+        BoardRow(found[pk], units[found[pk][2]], group.tenant)
+        for pk in page.object_list
+        if pk in found
+    ]
     return page
 
 

@@ -83,3 +83,33 @@ def test_list_queries_do_not_grow_with_the_rows(unit, viewer, endpoint, django_a
         assert len(response.data["results"]) == response.data["count"]
         sizes.append(response.data["count"])
     assert sizes[1] > sizes[0]
+
+
+def test_a_cadres_autosave_reads_no_role_and_a_superiors_write_still_finds_the_row(unit):
+    """The quarter-end surge: a cadre's own evaluation is found without the grants of roles
+    (one query fewer on every autosave); a superior's write on a cadre's row goes through the
+    grants, and another tenant's row stays a 404."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.api.calls import plan_body, self_assessment_body, url
+
+    cadre = unit.members[0]
+    evaluation = unit.evaluation(cadre)
+    own, superior = session_client(cadre.user), session_client(unit.superior)
+    assert own.put(url(evaluation, "plan"), plan_body(cadre, 4)).status_code == 200
+    assert own.post(url(evaluation, "submit-plan"), {}).status_code == 200
+    response = superior.post(url(evaluation, "approve-plan"), {"comment": "Đồng ý"})
+    assert response.data["state"] == "plan_approved"
+
+    with CaptureQueriesContext(connection) as queries:
+        response = own.patch(url(evaluation, "self-assessment"), self_assessment_body(evaluation))
+    assert response.status_code == 200, response.data
+    assert response.data["assessment"]["score"] == str(response.data["self_score"])
+    grants = [q["sql"] for q in queries if "cadres_unituserpermission" in q["sql"]]
+    assert grants == []
+
+    other = factories.cadre(factories.unit(factories.tenant()))
+    stranger = session_client(other.user)
+    refused = stranger.patch(url(evaluation, "self-assessment"), self_assessment_body(evaluation))
+    assert refused.status_code == 404
