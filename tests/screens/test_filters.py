@@ -26,3 +26,15 @@ def test_score_in_each_language_and_without_a_value():
         assert score(Decimal("87.5")) == "87.5"
         assert score(Decimal("-3.25")) == "-3.2"
     assert score(None) == "—" and score("") == "—"
+
+
+@given(st.integers(min_value=1, max_value=2**63 - 1))
+def test_an_address_reversed_once_a_table_is_the_one_reversed_for_the_row(pk):
+    from django.urls import reverse
+
+    from config.jinja2 import url_of_each
+
+    assert url_of_each("evaluation_detail")(pk) == reverse("evaluation_detail", args=[pk])
+    for language in ("vi", "en"):
+        with translation.override(language):
+            assert url_of_each("evaluation_detail")(pk) == reverse("evaluation_detail", args=[pk])
