@@ -223,9 +223,17 @@ def measure(base, page, cookies, args, sampler_of) -> dict:
         began, seconds, ok, status, _data = loadgen.timed(sessions[index], "GET", page["path"])
         record(page["key"], began, seconds, ok, status)
 
-    with sampler_of() as sampler:
-        result = loadgen.run_users(args.users, args.duration, body_of, warmup=args.warmup)
+    # The CPU is counted over the warm-up too, so it is divided by every request made then.
+    made = []
+
+    def counted(index, record, deadline):
+        body_of(index, record, deadline)
+        made.append(1)
+
+    with sampler_of() as sampler, loadgen.CpuMeter(sampler.master) as cpu:
+        result = loadgen.run_users(args.users, args.duration, counted, warmup=args.warmup)
     stats = result.stats(page["key"])
+    stats["cpu_ms_per_request"] = cpu.per_request(len(made))
     stats.update(
         alone_p50_ms=round(loadgen.percentile(single, 50), 1),
         alone_p95_ms=round(loadgen.percentile(single, 95), 1),
@@ -335,6 +343,25 @@ def report(results: dict, max_rss: float | None, args) -> None:
     if max_rss is not None:
         print(f"max RSS of any gunicorn worker during the run: {max_rss:.0f} MB")
     print("queries: large instance / small instance of the same page")
+    report_cpu(results)
+
+
+def report_cpu(results: dict) -> None:
+    """CPU a request under the same load, by process: the figure the queue does not move."""
+    base = results.get("baseline", {}).get("cpu_ms_per_request") or {}
+    base_total = sum(base.values())
+    print("\nCPU per request under load, ms (gunicorn workers, PostgreSQL, load generator)")
+    print(f"{'page':<18}{'app':>8}{'database':>10}{'loadgen':>9}{'total':>8}{'×base':>7}")
+    for key, row in results.items():
+        cpu = row.get("cpu_ms_per_request")
+        if not cpu:
+            continue
+        total = sum(cpu.values())
+        ratio = total / base_total if base_total else float("nan")
+        print(
+            f"{key:<18}{cpu.get('app', float('nan')):>8.2f}{cpu['database']:>10.2f}"
+            f"{cpu['load generator']:>9.2f}{total:>8.2f}{ratio:>7.1f}"
+        )
 
 
 if __name__ == "__main__":

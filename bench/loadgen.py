@@ -204,6 +204,52 @@ class MemorySampler:
         return max(self.peak.values(), default=0.0)
 
 
+class CpuMeter:
+    """CPU time spent while it is open, per request, by who spent it: gunicorn's workers, the
+    PostgreSQL processes, this load generator. On shared cores a page's p95 mostly measures the
+    queue; its CPU per request does not, so it is the steadier figure to compare pages by."""
+
+    TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, master_pid: int | None):
+        self.master = master_pid
+        self.spent: dict[str, float] = {}
+
+    def _ticks(self) -> dict[str, dict[int, int]]:
+        workers = set(children(self.master)) if self.master else set()
+        found = {"app": {}, "database": {}}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            pid = int(entry.name)
+            try:
+                stat = (entry / "stat").read_text()
+                command = (entry / "cmdline").read_bytes().split(b"\0", 1)[0]
+            except OSError:
+                continue
+            kind = "app" if pid in workers else "database" if b"postgres" in command else None
+            if kind:
+                fields = stat.rsplit(")", 1)[1].split()
+                found[kind][pid] = int(fields[11]) + int(fields[12])  # utime + stime
+        return found
+
+    def __enter__(self):
+        self._before, self._own = self._ticks(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        after, own = self._ticks(), time.process_time() - self._own
+        for kind, ticks in after.items():
+            spent = sum(t - self._before[kind].get(pid, 0) for pid, t in ticks.items())
+            self.spent[kind] = spent * self.TICK_MS
+        self.spent["load generator"] = own * 1000
+
+    def per_request(self, requests: int) -> dict[str, float]:
+        """Milliseconds of CPU a request, by who spent it (``app`` only with a known master)."""
+        spent = {k: v for k, v in self.spent.items() if k != "app" or self.master}
+        return {k: round(v / requests, 2) for k, v in spent.items()} if requests else {}
+
+
 # --- HTTP -----------------------------------------------------------------------------------------
 
 

@@ -11,30 +11,30 @@ from cadres.models import Tenant
 from tests.screens import bulk
 
 # page → (who opens it, pinned number of queries for the request, session and user included;
-# the user comes with its tenant and cadre in one query: cadres.security.AccountBackend)
+# the user comes with its tenant in one query: cadres.security.AccountBackend)
 PINNED = {
-    "/": ("cadre", 5),
-    "/my/": ("cadre", 5),
-    "/ (superior)": ("superior", 6),
-    "/inbox/": ("superior", 5),
-    "/evaluations/{evaluation}/": ("superior", 7),
-    "/vetting/": ("advisory", 4),
-    "/catalogue/": ("advisory", 5),
-    "/decisions/": ("authority", 5),
-    "/decisions/{group}/": ("authority", 7),
-    "/decisions/{group}/collective/": ("authority", 6),
-    "/discrepancies/": ("authority", 6),
-    "/flags/": ("authority", 5),
-    "/suspensions/": ("authority", 4),
-    "/publication/": ("organisation", 6),
-    "/progress/": ("organisation", 7),
-    "/results/": ("organisation", 7),
-    "/organisation/units/": ("administrator", 5),
-    "/organisation/cadres/": ("administrator", 6),
-    "/organisation/roles/": ("administrator", 5),
-    "/units/{unit}/": ("administrator", 8),
-    "/organisation/periods/": ("administrator", 4),
-    "/organisation/rules/": ("administrator", 5),
+    "/": ("cadre", 6),
+    "/my/": ("cadre", 6),
+    "/ (superior)": ("superior", 7),
+    "/inbox/": ("superior", 6),
+    "/evaluations/{evaluation}/": ("superior", 8),
+    "/vetting/": ("advisory", 5),
+    "/catalogue/": ("advisory", 6),
+    "/decisions/": ("authority", 6),
+    "/decisions/{group}/": ("authority", 8),
+    "/decisions/{group}/collective/": ("authority", 7),
+    "/discrepancies/": ("authority", 7),
+    "/flags/": ("authority", 6),
+    "/suspensions/": ("authority", 5),
+    "/publication/": ("organisation", 7),
+    "/progress/": ("organisation", 8),
+    "/results/": ("organisation", 8),
+    "/organisation/units/": ("administrator", 6),
+    "/organisation/cadres/": ("administrator", 7),
+    "/organisation/roles/": ("administrator", 6),
+    "/units/{unit}/": ("administrator", 9),
+    "/organisation/periods/": ("administrator", 5),
+    "/organisation/rules/": ("administrator", 6),
 }
 
 

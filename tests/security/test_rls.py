@@ -153,6 +153,18 @@ def test_pages_and_api_run_as_the_users_tenant_through_the_middleware(world, app
 
 
 @override_settings(TENANT_RLS=True)
+def test_a_cadre_reads_their_own_quarter_as_the_app_role(world, app_role):
+    """The account is read before the request's tenant is set: what is read with it must not
+    sit behind the wall (a cadre read there would be missing, and their own pages refused)."""
+    cadre = world.members[1]
+    with as_role(app_role):
+        page = browser(cadre.user).get("/my/")
+        assert page.status_code == 200
+        assert cadre.full_name in page.content.decode()
+        assert rls.current() == ""
+
+
+@override_settings(TENANT_RLS=True)
 def test_signing_in_reads_the_tenants_totp_rule_through_the_wall(world, app_role):
     TenantSecurity.objects.create(tenant=world.tenant, require_totp=True)
     world.authority.set_password("matkhau-Thu-123")
