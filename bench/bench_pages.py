@@ -1,5 +1,5 @@
-"""Latency and throughput of each actor's main page at 50,000 cadres, against a baseline view
-measured in the same run; query counts at two sizes; peak RSS of the gunicorn workers.
+"""Latency, throughput and CPU a request of each actor's main page at 50,000 cadres, against a
+baseline view measured in the same run; query counts at two sizes; peak RSS of the workers.
 
 Run against the tenant written by ``manage.py generate_scale`` (bench/README.md):
 
@@ -14,7 +14,9 @@ next request as soon as the last one answered, for ``--duration`` seconds after 
 
 The baseline is ``GET /api/periods/<id>/`` as a signed-in cadre: the same middleware, session
 and user lookups as every page, then one primary-key query and a small JSON body. A page's
-ratio is its p95 (and p50) over the baseline's, so a busy machine shows in both.
+ratio is its p95 (and p50) over the baseline's, so a busy machine shows in both. Each page
+also gets the CPU its requests spent under the load, by process (``loadgen.CpuMeter``): on
+shared cores the p95 is mostly the queue, and the CPU a request is what the queue is made of.
 """
 
 import argparse
