@@ -74,7 +74,9 @@ def main():
         (
             "the page's rows as values",
             lambda: list(
-                Evaluation.objects.filter(pk__in=ids).values_list(*selectors._BOARD_COLUMNS)
+                Evaluation.objects.filter(pk__in=ids).values_list(
+                    *selectors._BOARD_COLUMNS.values()
+                )
             ),
         ),
         ("board_page (both of the above)", lambda: selectors.board_page(group, 1)),

@@ -481,32 +481,32 @@ BOARD_ORDER = (
 )
 
 
-# What a line of the board shows and what deciding it checks (``permissions.acting_role``);
-# the decision itself reads the whole row again under a lock.
-_BOARD_COLUMNS = (
-    "pk",
-    "tenant_id",
-    "unit_id",
-    "is_current",
-    "state",
-    "version",
-    "collective_role",
-    "computed_score",
-    "computed_grade",
-    "computed_reasons",
-    "vetted_score",
-    "vetted_grade",
-    "proposed_grade",
-    "decided_grade",
-    "reassignment_flag",
-    "proposed_by_id",
-    "cadre__full_name",
-    "cadre__user_id",
-    "proposed_by__username",
-    "proposed_by__first_name",
-    "proposed_by__last_name",
-    "proposed_by__cadre__full_name",
-)
+# What a line of the board shows and what deciding it checks (``permissions.acting_role``),
+# as ``BoardRow`` attribute → column; the decision itself reads the whole row again under a lock.
+_BOARD_COLUMNS = {
+    "pk": "pk",
+    "tenant_id": "tenant_id",
+    "unit_id": "unit_id",
+    "is_current": "is_current",
+    "state": "state",
+    "version": "version",
+    "collective_role": "collective_role",
+    "computed_score": "computed_score",
+    "computed_grade": "computed_grade",
+    "computed_reasons": "computed_reasons",
+    "vetted_score": "vetted_score",
+    "vetted_grade": "vetted_grade",
+    "proposed_grade": "proposed_grade",
+    "decided_grade": "decided_grade",
+    "reassignment_flag": "reassignment_flag",
+    "proposed_by_id": "proposed_by_id",
+    "cadre_name": "cadre__full_name",
+    "cadre_user_id": "cadre__user_id",
+    "proposer_username": "proposed_by__username",
+    "proposer_first_name": "proposed_by__first_name",
+    "proposer_last_name": "proposed_by__last_name",
+    "proposer_cadre_name": "proposed_by__cadre__full_name",
+}
 
 
 class BoardCadre(NamedTuple):
@@ -523,30 +523,19 @@ class BoardRow:
     evaluation by its key and copies what it read into the row (``services._transition``).
     """
 
-    def __init__(self, values: tuple, unit: Unit, tenant):
-        (
-            self.pk,
-            self.tenant_id,
-            self.unit_id,
-            self.is_current,
-            self.state,
-            self.version,
-            self.collective_role,
-            self.computed_score,
-            self.computed_grade,
-            self.computed_reasons,
-            self.vetted_score,
-            self.vetted_grade,
-            self.proposed_grade,
-            self.decided_grade,
-            self.reassignment_flag,
-            self.proposed_by_id,
-            full_name,
-            user_id,
-            *proposer,
-        ) = values
-        self.cadre = BoardCadre(full_name, user_id)
-        self.proposer_name = display_name(*proposer) if self.proposed_by_id else ""
+    def __init__(self, values: dict, unit: Unit, tenant):
+        self.__dict__.update(values)
+        self.cadre = BoardCadre(self.cadre_name, self.cadre_user_id)
+        self.proposer_name = (
+            display_name(
+                self.proposer_username,
+                self.proposer_first_name,
+                self.proposer_last_name,
+                self.proposer_cadre_name,
+            )
+            if self.proposed_by_id
+            else ""
+        )
         self.unit, self.tenant = unit, tenant
 
     def __repr__(self):
@@ -606,20 +595,17 @@ def board_page(group: QuotaGroup, number=1, per_page: int | None = None) -> Page
         number
     )
     page.members = members
-    found = {
-        values[0]: values
-        for values in Evaluation.objects.filter(pk__in=page.object_list).values_list(
-            *_BOARD_COLUMNS
-        )
-    }
+    names = list(_BOARD_COLUMNS)
+    rows = Evaluation.objects.filter(pk__in=page.object_list).values_list(*_BOARD_COLUMNS.values())
+    found = {row["pk"]: row for row in (dict(zip(names, values, strict=True)) for values in rows)}
     # Every evaluation of a group shares its tenant and, but for a cadre moved since the
     # quarter opened, its unit: the others' units are read in one query.
     units = {group.unit_id: group.unit}
-    moved = {values[2] for values in found.values()} - units.keys()
+    moved = {values["unit_id"] for values in found.values()} - units.keys()
     if moved:
         units.update(Unit.objects.in_bulk(moved))
     page.object_list = [
-        BoardRow(found[pk], units[found[pk][2]], group.tenant)
+        BoardRow(found[pk], units[found[pk]["unit_id"]], group.tenant)
         for pk in page.object_list
         if pk in found
     ]

@@ -110,6 +110,26 @@ def test_the_board_and_the_meter_cost_the_same_on_every_page(tenant, other_tenan
     assert counts["small"] == counts["big 1"] == counts["big 3"]
 
 
+def test_a_line_whose_cadre_moved_unit_keeps_its_own_unit_at_no_query_a_line(tenant):
+    """A cadre moved to another unit since the quarter opened stays in the group; their line
+    reads their unit (permission checks cover it), in one query for all such lines."""
+    from evaluation.models import QuotaGroup
+    from tests import factories
+
+    big = bulk.build(tenant, 60)
+    group = QuotaGroup.objects.select_related("unit", "tenant").get(pk=big.group_id)
+    moved = [row.pk for row in selectors.board_page(group, 1).object_list[5:8]]
+    elsewhere = factories.unit(tenant, big.province, "Sở Tài chính")
+    Evaluation.objects.filter(pk__in=moved).update(unit=elsewhere)
+    with CaptureQueriesContext(connection) as queries:
+        page = selectors.board_page(group, 1)
+    assert len(queries) == 3  # the group in order, the page's rows, the moved cadres' unit
+    units = {row.pk: row.unit for row in page.object_list}
+    assert len(units) == 50
+    assert [units[pk] for pk in moved] == [elsewhere] * 3
+    assert {unit for pk, unit in units.items() if pk not in moved} == {big.unit}
+
+
 def test_a_post_decides_the_lines_of_its_own_page_only(tenant, as_user, monkeypatch):
     monkeypatch.setattr(selectors, "BOARD_PAGE_SIZE", 3)
     unit = steps.build_unit(tenant, members=7)
