@@ -5,21 +5,25 @@ to place.
 """
 
 from django.template.loader import render_to_string
+from django.utils import formats
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from cadres.models import Position
 from evaluation import selectors
 from evaluation.forms import GRADES, NO_CHOICE
 from evaluation.models import EvaluationState
 from evaluation.rules import Grade
-from evaluation.templatetags.cadreval import grade_badge, state_badge
+from evaluation.templatetags.cadreval import grade_badge, reasons, state_badge
 
 
 def board_lines(rows, form) -> str:
     """The decision board's lines; those the form can decide carry their grade, flag and version
     as the form holds them (the posted values when a decision was refused)."""
+    language = get_language()
     for row in rows:
         row.cells = _decision_cells(form, row.pk) if row.pk in form.rows else None
+        row.reason_pairs = reasons(row.computed_reasons, language)
     context = {
         "rows": rows,
         "grades": [(value, str(label)) for value, label in NO_CHOICE + GRADES],
@@ -34,6 +38,7 @@ def _labels() -> dict:
         "grade_badges": {value: grade_badge(value) for value in ("", *Grade.values)},
         "state_badges": {value: state_badge(value) for value in EvaluationState.values},
         "roles": {value: str(label) for value, label in Position.CollectiveRole.choices},
+        "separator": formats.get_format("DECIMAL_SEPARATOR"),
     }
 
 

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Cadre, Position, Unit, display_name
 from cadres.roles import Role, covers, granted_units, subtree_q
+from config.compiled_query import CompiledQuery
 from evaluation import rules
 from evaluation.models import (
     CatalogueItem,
@@ -370,13 +371,20 @@ def _inbox_lines(ids: list[int]) -> dict[int, InboxLine]:
     return lines
 
 
-# The unit's path, the quarter, the cadre's name (read through the primary key: a join makes
-# PostgreSQL hash the tenant's whole cadre table), then the id for a stable page boundary.
+# An evaluation's cadre's name, read through the primary key: a join makes PostgreSQL hash the
+# tenant's whole cadre table for a page of lines. Unordered: it is one row, and the cadres'
+# default order would sort each one.
+CADRE_NAME = Subquery(
+    Cadre.objects.filter(pk=OuterRef("cadre_id")).order_by().values("full_name")[:1]
+)
+
+
+# The unit's path, the quarter, the cadre's name, then the id for a stable page boundary.
 _INBOX_ORDER = (
     "unit__path",
     "period__year",
     "period__quarter",
-    Subquery(Cadre.objects.filter(pk=OuterRef("cadre_id")).values("full_name")[:1]),
+    CADRE_NAME,
     "pk",
 )
 
@@ -460,9 +468,7 @@ BOARD_PAGE_SIZE = 50
 
 # The board's order: the head, the deputies, then by score, then by name, then the id. The
 # score is the vetted one, else the computed one, zero and missing counting as 0, as
-# ``vetted_score or computed_score or 0`` did when the board was sorted in Python. The name is
-# read per row through the primary key: joining the cadres for it makes PostgreSQL hash the
-# tenant's whole cadre table (52,000 rows) for a group of 500.
+# ``vetted_score or computed_score or 0`` did when the board was sorted in Python.
 BOARD_ORDER = (
     Case(
         When(collective_role=Position.CollectiveRole.HEAD, then=Value(0)),
@@ -476,7 +482,7 @@ BOARD_ORDER = (
         Value(0),
         output_field=DecimalField(max_digits=4, decimal_places=1),
     ).desc(),
-    Subquery(Cadre.objects.filter(pk=OuterRef("cadre_id")).values("full_name")[:1]),
+    CADRE_NAME,
     "pk",
 )
 
@@ -568,18 +574,28 @@ _MEMBER_COLUMNS = (
     "computed_grade",
     "vetted_score",
     "computed_score",
-    # The name through the primary key, as in BOARD_ORDER (PostgreSQL computes it once).
-    Subquery(Cadre.objects.filter(pk=OuterRef("cadre_id")).values("full_name")[:1]),
+    CADRE_NAME,  # as in BOARD_ORDER: PostgreSQL computes it once
+)
+
+
+def _members_of(group_id, ordered):
+    query = Evaluation.objects.filter(quota_group_id=group_id, is_current=True)
+    return (query.order_by(*BOARD_ORDER) if ordered else query).values_list(*_MEMBER_COLUMNS)
+
+
+# Read on every board, in a shape that never changes: their SQL is built once (see there).
+_MEMBERS = CompiledQuery(lambda group_id: _members_of(group_id, ordered=False))
+_MEMBERS_IN_ORDER = CompiledQuery(lambda group_id: _members_of(group_id, ordered=True))
+_BOARD_ROWS = CompiledQuery(
+    lambda ids: Evaluation.objects.filter(pk__in=ids).values_list(*_BOARD_COLUMNS.values())
 )
 
 
 def group_members(group: QuotaGroup, *, ordered: bool = False) -> list[GroupMember]:
     """Every current evaluation of the quota group, deferred ones and the head included, in
     one query; in the board's order if asked."""
-    query = Evaluation.objects.filter(quota_group=group, is_current=True)
-    if ordered:
-        query = query.order_by(*BOARD_ORDER)
-    return [GroupMember(*row) for row in query.values_list(*_MEMBER_COLUMNS)]
+    query = _MEMBERS_IN_ORDER if ordered else _MEMBERS
+    return list(map(GroupMember._make, query.rows(group_id=group.pk)))
 
 
 def board_page(group: QuotaGroup, number=1, per_page: int | None = None) -> Page:
@@ -596,7 +612,7 @@ def board_page(group: QuotaGroup, number=1, per_page: int | None = None) -> Page
     )
     page.members = members
     names = list(_BOARD_COLUMNS)
-    rows = Evaluation.objects.filter(pk__in=page.object_list).values_list(*_BOARD_COLUMNS.values())
+    rows = _BOARD_ROWS.rows(ids=list(page.object_list)) if page.object_list else []
     found = {row["pk"]: row for row in (dict(zip(names, values, strict=True)) for values in rows)}
     # Every evaluation of a group shares its tenant and, but for a cadre moved since the
     # quarter opened, its unit: the others' units are read in one query.

@@ -94,26 +94,31 @@ _TENTH = Decimal("0.1")
 
 
 @register.filter
-def score(value):
-    """A score to one decimal in the active language's way (87,5 in Vietnamese)."""
+def score(value, separator=None):
+    """A score to one decimal in the active language's way (87,5 in Vietnamese).
+
+    ``separator``: the language's decimal separator, when a table has looked it up once for
+    all its scores (a board shows ~130).
+    """
     if value in (None, ""):
         return "—"
     number = Decimal(str(value))
     if not -1000 < number < 1000:  # where grouping could apply
         return formats.number_format(number, 1)
     # number_format's own steps for one decimal (it truncates, and shows less than 0.1 as 0),
-    # with one lookup of the separator instead of its several: a board shows ~130 scores.
+    # with one lookup of the separator instead of its several.
     if abs(number) < _TENTH:
         number = Decimal(0)
     whole, _point, fraction = f"{number:f}".partition(".")
-    return f"{whole}{formats.get_format('DECIMAL_SEPARATOR')}{(fraction + '0')[:1]}"
+    return f"{whole}{separator or formats.get_format('DECIMAL_SEPARATOR')}{(fraction + '0')[:1]}"
 
 
 @register.filter
-def reasons(value):
+def reasons(value, language=None):
     """Reasons as (rule, message) pairs, from stored dicts (in the reader's language when the
-    record has it, ``scoring.stored_reasons``) or the rules' Reason objects."""
-    pairs, language = [], get_language()
+    record has it, ``scoring.stored_reasons``) or the rules' Reason objects. ``language``: the
+    reader's, when a table has looked it up once for all its lines."""
+    pairs, language = [], language or get_language()
     for reason in value or ():
         if isinstance(reason, dict):
             pairs.append((reason.get("rule", ""), stored_message(reason, language)))
@@ -135,9 +140,11 @@ def reasons_list(value):
 def ranking_list(candidates):
     """R9's ranked candidates (``scoring.quota_picture``) as an ``<ol class="ranking">``, drawn
     by Jinja2 (config/jinja2.py): a group of 500 ranks some 80 candidates on every board."""
-    return mark_safe(
-        render_to_string("evaluation/ranking.html", {"candidates": candidates}, using="jinja2")
-    )
+    context = {
+        "candidates": candidates,
+        "separator": formats.get_format("DECIMAL_SEPARATOR"),
+    }
+    return mark_safe(render_to_string("evaluation/ranking.html", context, using="jinja2"))
 
 
 @register.filter

@@ -1,0 +1,75 @@
+"""Reads whose SQL is built once per process and run again with each call's values.
+
+Django builds and compiles a queryset's SQL every time it is evaluated. For the few reads of
+the busiest pages, whose shape never changes (the decision board's group in order and its
+lines), that costs more Python time than PostgreSQL spends answering them. A ``CompiledQuery``
+builds its queryset once with stand-in values, keeps the SQL and where each stand-in sits among
+the parameters, then runs that SQL with the values of each call and converts the rows as the
+queryset would (``from_db_value``). It runs on the same connection as any query, so the
+request's tenant scope (row-level security) and the tests' query counts see it as usual.
+
+A stand-in can be a single value or a list (an ``__in`` lookup): a list's SQL is built once for
+each length it is called with.
+"""
+
+from collections.abc import Callable
+
+from django.db import connections
+
+# Stand-ins are negative integers no key or constant of ours takes.
+_FIRST_STAND_IN = -2_000_000_000
+
+
+class CompiledQuery:
+    """``build(**values)`` returns a ``values_list`` queryset whose columns are in the order
+    wanted; ``rows(**values)`` returns its rows as tuples, with the SQL built on first use."""
+
+    def __init__(self, build: Callable):
+        self._build = build
+        self._compiled = {}
+
+    def rows(self, using: str = "default", **values) -> list[tuple]:
+        shape = (using, *sorted((name, _length(value)) for name, value in values.items()))
+        compiled = self._compiled.get(shape)
+        if compiled is None:
+            compiled = self._compiled[shape] = _compile(self._build, using, values)
+        sql, params, slots, converters, compiler = compiled
+        params = list(params)
+        for position, (name, index) in slots.items():
+            params[position] = values[name] if index is None else values[name][index]
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if converters:
+            rows = [tuple(row) for row in compiler.apply_converters(rows, converters)]
+        return rows
+
+
+def _length(value):
+    return len(value) if isinstance(value, list | tuple) else None
+
+
+def _compile(build, using, values):
+    counter = iter(range(_FIRST_STAND_IN, _FIRST_STAND_IN - 1_000_000, -1))
+    stand_ins, wanted = {}, {}
+    for name, value in values.items():
+        if isinstance(value, list | tuple):
+            stand_ins[name] = [next(counter) for _ in value]
+            wanted.update({s: (name, i) for i, s in enumerate(stand_ins[name])})
+        else:
+            stand_ins[name] = next(counter)
+            wanted[stand_ins[name]] = (name, None)
+    queryset = build(**stand_ins)
+    compiler = queryset.query.get_compiler(using)
+    sql, params = compiler.as_sql()
+    slots = {
+        position: wanted[param]
+        for position, param in enumerate(params)
+        if type(param) is int and param in wanted
+    }
+    missing = set(wanted.values()) - set(slots.values())
+    if missing:
+        raise ValueError(f"{sorted(missing)} not found among the parameters of {build}")
+    columns = [expression for expression, _sql, _alias in compiler.select]
+    converters = compiler.get_converters(columns)
+    return sql, tuple(params), slots, converters, compiler

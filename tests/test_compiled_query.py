@@ -1,0 +1,94 @@
+"""config.compiled_query: a read whose SQL is built once gives the rows its queryset gives,
+whatever the values of each call, and refuses a build that does not use a value it names."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from config.compiled_query import CompiledQuery
+from evaluation import selectors
+from evaluation.models import Evaluation
+from tests.screens import bulk
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_groups(tenant, other_tenant):
+    """Two groups of different sizes, with tied, zero and missing scores and stored reasons."""
+    big, small = bulk.build(tenant, 30), bulk.build(other_tenant, 7)
+    scores = [None, Decimal("0"), Decimal("91.0"), Decimal("91.0"), Decimal("85.5")]
+    for i, evaluation in enumerate(big.evaluations + small.evaluations):
+        Evaluation.objects.filter(pk=evaluation.pk).update(vetted_score=scores[i % len(scores)])
+    return big, small
+
+
+def members_queryset(group_id):
+    return (
+        Evaluation.objects.filter(quota_group_id=group_id, is_current=True)
+        .order_by(*selectors.BOARD_ORDER)
+        .values_list(*selectors._MEMBER_COLUMNS)
+    )
+
+
+def test_the_group_in_order_is_the_querysets_for_every_group(two_groups):
+    compiled = CompiledQuery(members_queryset)
+    for unit in two_groups:
+        expected = list(members_queryset(unit.group_id))
+        assert len(expected) == len(unit.evaluations)
+        assert compiled.rows(group_id=unit.group_id) == expected
+    assert compiled.rows(group_id=0) == []
+
+
+def test_lines_of_any_length_come_converted_as_the_queryset_converts_them(two_groups):
+    big, _small = two_groups
+    columns = list(selectors._BOARD_COLUMNS.values())
+    compiled = CompiledQuery(
+        lambda ids: Evaluation.objects.filter(pk__in=ids).values_list(*columns)
+    )
+    reasons = columns.index("computed_reasons")
+    ids = [e.pk for e in big.evaluations]
+    for chosen in (ids[:1], ids[:5], ids[3:20], ids[:5]):
+        expected = sorted(Evaluation.objects.filter(pk__in=chosen).values_list(*columns))
+        got = sorted(compiled.rows(ids=chosen))
+        assert got == expected
+        assert {row[0] for row in got} == set(chosen)
+    # JSON arrives as Python lists (the field's from_db_value), as from the queryset.
+    stored = [row[reasons] for row in compiled.rows(ids=ids) if row[reasons]]
+    assert stored and all(isinstance(value, list) for value in stored)
+
+
+def test_its_sql_is_built_once_a_shape_and_each_call_is_one_query(two_groups):
+    big, small = two_groups
+    built = []
+
+    def build(group_id):
+        built.append(group_id)
+        return members_queryset(group_id)
+
+    compiled = CompiledQuery(build)
+    with CaptureQueriesContext(connection) as queries:
+        first = compiled.rows(group_id=big.group_id)
+        second = compiled.rows(group_id=small.group_id)
+    assert len(queries) == 2
+    assert len(built) == 1 and built[0] < 0  # built once, with a stand-in
+    assert [row[0] for row in first] == [row[0] for row in members_queryset(big.group_id)]
+    assert len(second) == len(small.evaluations)
+    assert str(big.group_id) in queries[0]["sql"] and str(small.group_id) in queries[1]["sql"]
+
+
+def test_a_value_used_twice_is_put_in_both_places_and_one_never_used_is_refused(two_groups):
+    big, _small = two_groups
+    first = big.evaluations[0]
+    twice = CompiledQuery(
+        lambda pk: Evaluation.objects.filter(pk=pk, quota_group__evaluations__pk=pk).values_list(
+            "pk"
+        )
+    )
+    assert twice.rows(pk=first.pk) == [(first.pk,)]
+    assert twice.rows(pk=big.evaluations[1].pk) == [(big.evaluations[1].pk,)]
+    ignores = CompiledQuery(lambda unit_id: Evaluation.objects.filter(unit_id=5).values_list("pk"))
+    with pytest.raises(ValueError, match="unit_id"):
+        ignores.rows(unit_id=first.unit_id)
