@@ -8,10 +8,11 @@ from functools import reduce
 from operator import or_
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Unit, UnitUserPermission
+from config.compiled_query import CompiledQuery
 
 
 class Role(models.TextChoices):
@@ -36,21 +37,31 @@ def granted_units(user, role: Role) -> list[Unit]:
     if cache is None:
         cache = {r: [] for r in Role}
         if user.is_authenticated and user.tenant_id is not None:
-            grants = (
-                Unit.objects.filter(
-                    tenant_id=user.tenant_id,
-                    unituserpermission__user=user,
-                    unituserpermission__permission__codename__in=Role.values,
-                    unituserpermission__permission__content_type__app_label="cadres",
-                )
-                .annotate(role=F("unituserpermission__permission__codename"))
-                .order_by("path")
-                .distinct()
-            )
-            for unit in grants:
-                cache[Role(unit.role)].append(unit)
+            fields = _unit_fields()
+            for *values, codename in _GRANTS.rows(tenant_id=user.tenant_id, user_id=user.pk):
+                cache[Role(codename)].append(Unit.from_db("default", fields, values))
         user.__dict__["_granted_units"] = cache
     return cache[role]
+
+
+def _unit_fields() -> list[str]:
+    return [field.attname for field in Unit._meta.concrete_fields]
+
+
+# Read on every page: its SQL is built once (config/compiled_query.py says why).
+_GRANTS = CompiledQuery(
+    lambda tenant_id, user_id: (
+        Unit.objects.filter(
+            tenant_id=tenant_id,
+            unituserpermission__user_id=user_id,
+            unituserpermission__permission__codename__in=Role.values,
+            unituserpermission__permission__content_type__app_label="cadres",
+        )
+        .order_by("path")
+        .distinct()
+        .values_list(*_unit_fields(), "unituserpermission__permission__codename")
+    )
+)
 
 
 def roles_of(user) -> list[Role]:

@@ -630,11 +630,27 @@ def board_page(group: QuotaGroup, number=1, per_page: int | None = None) -> Page
 
 def board_collective(group: QuotaGroup) -> Collective | None:
     """The collective of the group's unit with its number of targets, in one query."""
-    return (
-        Collective.objects.filter(period_id=group.period_id, unit_id=group.unit_id)
+    fields = _collective_fields()
+    for *values, target_count in _BOARD_COLLECTIVE.rows(
+        period_id=group.period_id, unit_id=group.unit_id
+    ):
+        collective = Collective.from_db("default", fields, values)
+        collective.target_count = target_count
+        return collective
+    return None
+
+
+def _collective_fields() -> list[str]:
+    return [field.attname for field in Collective._meta.concrete_fields]
+
+
+_BOARD_COLLECTIVE = CompiledQuery(
+    lambda period_id, unit_id: (
+        Collective.objects.filter(period_id=period_id, unit_id=unit_id)
         .annotate(target_count=Count("targets"))
-        .first()
+        .values_list(*_collective_fields(), "target_count")
     )
+)
 
 
 def collective_of_group(group: QuotaGroup) -> Collective | None:
