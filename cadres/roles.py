@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Unit, UnitUserPermission
-from config.compiled_query import CompiledQuery
+from config.compiled_query import CompiledQuery, attnames
 
 
 class Role(models.TextChoices):
@@ -37,15 +37,11 @@ def granted_units(user, role: Role) -> list[Unit]:
     if cache is None:
         cache = {r: [] for r in Role}
         if user.is_authenticated and user.tenant_id is not None:
-            fields = _unit_fields()
+            fields = attnames(Unit)
             for *values, codename in _GRANTS.rows(tenant_id=user.tenant_id, user_id=user.pk):
                 cache[Role(codename)].append(Unit.from_db("default", fields, values))
         user.__dict__["_granted_units"] = cache
     return cache[role]
-
-
-def _unit_fields() -> list[str]:
-    return [field.attname for field in Unit._meta.concrete_fields]
 
 
 # Read on every page: its SQL is built once (config/compiled_query.py says why).
@@ -59,7 +55,7 @@ _GRANTS = CompiledQuery(
         )
         .order_by("path")
         .distinct()
-        .values_list(*_unit_fields(), "unituserpermission__permission__codename")
+        .values_list(*attnames(Unit), "unituserpermission__permission__codename")
     )
 )
 

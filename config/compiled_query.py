@@ -45,6 +45,11 @@ class CompiledQuery:
         return rows
 
 
+def attnames(model) -> list[str]:
+    """The columns of a model as ``Model.from_db`` takes them, for a build that reads them all."""
+    return [field.attname for field in model._meta.concrete_fields]
+
+
 def _length(value):
     return len(value) if isinstance(value, list | tuple) else None
 

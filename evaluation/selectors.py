@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Cadre, Position, Unit, display_name
 from cadres.roles import Role, covers, granted_units, subtree_q
-from config.compiled_query import CompiledQuery
+from config.compiled_query import CompiledQuery, attnames
 from evaluation import rules
 from evaluation.models import (
     CatalogueItem,
@@ -449,16 +449,36 @@ def quota_groups_page(user, number=1, per_page: int | None = None) -> Page:
 
 
 def quota_group_for_user(user, pk, role: Role = Role.AUTHORITY) -> QuotaGroup:
-    """A quota group under the user's role; another tenant's or an uncovered one is a 404."""
+    """A quota group under the user's role, with its unit, quarter and tenant; another
+    tenant's, an uncovered one or a key that is no key is a 404."""
     try:
-        group = QuotaGroup.objects.select_related("unit", "period", "tenant").get(
-            pk=pk, tenant_id=user.tenant_id
-        )
-    except (QuotaGroup.DoesNotExist, ValueError, TypeError) as exc:
+        pk = int(pk)
+    except (TypeError, ValueError) as exc:
         raise Http404 from exc
-    if user.tenant_id is None or not covers(user, role, group.unit):
+    if user.tenant_id is None or not 0 < pk < 2**63:
+        raise Http404
+    found = _QUOTA_GROUP.rows(pk=pk, tenant_id=user.tenant_id)
+    if not found:
+        raise Http404
+    values, group_fields, unit_fields = found[0], attnames(QuotaGroup), attnames(Unit)
+    group = QuotaGroup.from_db("default", group_fields, values[: len(group_fields)])
+    values = values[len(group_fields) :]
+    group.unit = Unit.from_db("default", unit_fields, values[: len(unit_fields)])
+    group.period = Period.from_db("default", attnames(Period), values[len(unit_fields) :])
+    group.tenant = user.tenant  # the same: the group was read by it
+    if not covers(user, role, group.unit):
         raise Http404
     return group
+
+
+# Read by every board and every tick of its quota meter (config/compiled_query.py says why).
+_QUOTA_GROUP = CompiledQuery(
+    lambda pk, tenant_id: QuotaGroup.objects.filter(pk=pk, tenant_id=tenant_id).values_list(
+        *attnames(QuotaGroup),
+        *(f"unit__{name}" for name in attnames(Unit)),
+        *(f"period__{name}" for name in attnames(Period)),
+    )
+)
 
 
 # Rows of a decision board page: a select, a flag and a version field each, and the reasons
@@ -630,7 +650,7 @@ def board_page(group: QuotaGroup, number=1, per_page: int | None = None) -> Page
 
 def board_collective(group: QuotaGroup) -> Collective | None:
     """The collective of the group's unit with its number of targets, in one query."""
-    fields = _collective_fields()
+    fields = attnames(Collective)
     for *values, target_count in _BOARD_COLLECTIVE.rows(
         period_id=group.period_id, unit_id=group.unit_id
     ):
@@ -640,15 +660,11 @@ def board_collective(group: QuotaGroup) -> Collective | None:
     return None
 
 
-def _collective_fields() -> list[str]:
-    return [field.attname for field in Collective._meta.concrete_fields]
-
-
 _BOARD_COLLECTIVE = CompiledQuery(
     lambda period_id, unit_id: (
         Collective.objects.filter(period_id=period_id, unit_id=unit_id)
         .annotate(target_count=Count("targets"))
-        .values_list(*_collective_fields(), "target_count")
+        .values_list(*attnames(Collective), "target_count")
     )
 )
 
