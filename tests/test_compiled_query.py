@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from config.compiled_query import CompiledQuery
@@ -92,3 +93,25 @@ def test_a_value_used_twice_is_put_in_both_places_and_one_never_used_is_refused(
     ignores = CompiledQuery(lambda unit_id: Evaluation.objects.filter(unit_id=5).values_list("pk"))
     with pytest.raises(ValueError, match="unit_id"):
         ignores.rows(unit_id=first.unit_id)
+
+
+def test_the_quota_group_comes_whole_to_its_authority_and_as_404_to_anyone_else(two_groups):
+    big, small = two_groups
+    group = selectors.quota_group_for_user(big.authority, big.group_id)
+    assert (group.pk, group.unit, group.period, group.tenant) == (
+        big.group_id,
+        big.unit,
+        big.period,
+        big.tenant,
+    )
+    assert group.unit.path == big.unit.path and str(group.period) == str(big.period)
+    for user, key in [
+        (big.authority, small.group_id),  # another tenant's
+        (big.superior, big.group_id),  # no authority over it
+        (big.authority, "12a"),
+        (big.authority, 2**63),
+        (big.authority, 0),
+        (big.authority, None),
+    ]:
+        with pytest.raises(Http404):
+            selectors.quota_group_for_user(user, key)
