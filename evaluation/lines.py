@@ -14,16 +14,19 @@ from evaluation import selectors
 from evaluation.forms import GRADES, NO_CHOICE
 from evaluation.models import EvaluationState
 from evaluation.rules import Grade
-from evaluation.templatetags.cadreval import grade_badge, reasons, state_badge
+from evaluation.templatetags.cadreval import grade_badge, reasons, score, state_badge
 
 
 def board_lines(rows, form) -> str:
     """The decision board's lines; those the form can decide carry their grade, flag and version
     as the form holds them (the posted values when a decision was refused)."""
-    language = get_language()
+    language, separator = get_language(), formats.get_format("DECIMAL_SEPARATOR")
     for row in rows:
         row.cells = _decision_cells(form, row.pk) if row.pk in form.rows else None
         row.reason_pairs = reasons(row.computed_reasons, language)
+        # The vetted score once there is one (zero included), else the computed one.
+        shown = row.computed_score if row.vetted_score is None else row.vetted_score
+        row.score_text = score(shown, separator)
     context = {
         "rows": rows,
         "grades": [(value, str(label)) for value, label in NO_CHOICE + GRADES],
@@ -38,7 +41,6 @@ def _labels() -> dict:
         "grade_badges": {value: grade_badge(value) for value in ("", *Grade.values)},
         "state_badges": {value: state_badge(value) for value in EvaluationState.values},
         "roles": {value: str(label) for value, label in Position.CollectiveRole.choices},
-        "separator": formats.get_format("DECIMAL_SEPARATOR"),
     }
 
 

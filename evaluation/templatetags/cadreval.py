@@ -102,7 +102,7 @@ def score(value, separator=None):
     """
     if value in (None, ""):
         return "—"
-    number = Decimal(str(value))
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
     if not -1000 < number < 1000:  # where grouping could apply
         return formats.number_format(number, 1)
     # number_format's own steps for one decimal (it truncates, and shows less than 0.1 as 0),
