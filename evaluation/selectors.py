@@ -252,7 +252,8 @@ def my_current_evaluations(user):
             period__status=Period.Status.OPEN,
         )
         .exclude(state=EvaluationState.PUBLISHED)
-        .select_related("period", "unit")
+        # The cadre is joined for the filter anyway; the next-step check reads it.
+        .select_related("period", "unit", "cadre")
         .order_by("-period__year", "-period__quarter")
     )
 

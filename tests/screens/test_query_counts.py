@@ -6,8 +6,10 @@ change that adds a fixed query shows up as a new pinned number to review.
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from cadres.models import Tenant
+from evaluation.models import Evaluation, EvaluationState
 from tests.screens import bulk
 
 # page → (who opens it, pinned number of queries for the request, session and user included;
@@ -66,3 +68,19 @@ def test_list_pages_keep_their_query_count_at_10_and_200_cadres(db, as_user):
     pinned = {page: number for page, (_who, number) in PINNED.items()}
     assert measured[10] == pinned
     assert measured[200] == pinned
+
+
+def test_a_cadres_quarter_with_a_step_to_take_reads_the_cadre_once(db, as_user, tenant):
+    """The next step of each open quarter is checked on the cadre's own evaluations: their
+    cadre comes with them, not in one more query each."""
+    big = bulk.build(tenant, 10)
+    cadre = big.cadres[3]
+    Evaluation.objects.filter(cadre=cadre).update(state=EvaluationState.PLAN_APPROVED)
+    client = as_user(cadre.user)
+    assert client.get("/my/").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/my/")
+    assert response.status_code == 200
+    assert reverse("self_assessment", args=[big.evaluations[3].pk]) in response.content.decode()
+    assert len(queries) == PINNED["/my/"][1]
+    assert sum('FROM "cadres_cadre"' in query["sql"] for query in queries) == 1
