@@ -72,13 +72,14 @@ def main():
         ("the quota group, access checked", lambda: selectors.quota_group_for_user(user, group_id)),
         ("the group in order (R9 members)", lambda: selectors.group_members(group, ordered=True)),
         (
-            "the page's rows as values",
+            "the page's rows, SQL built each time",
             lambda: list(
                 Evaluation.objects.filter(pk__in=ids).values_list(
                     *selectors._BOARD_COLUMNS.values()
                 )
             ),
         ),
+        ("the page's rows, SQL built once", lambda: selectors._BOARD_ROWS.rows(ids=ids)),
         ("board_page (both of the above)", lambda: selectors.board_page(group, 1)),
         ("the decision form", lambda: BoardForm(rows=decidable)),
         ("the lines", lambda: lines.board_lines(page.object_list, BoardForm(rows=decidable))),

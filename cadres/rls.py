@@ -59,15 +59,18 @@ def tenant_tables(apps) -> list[str]:
     return sorted(tables)
 
 
-def enable_rls(cursor, table: str) -> None:
+# Each function is a scalar subquery, so PostgreSQL computes it once a statement (an InitPlan)
+# rather than once a row: the tenant's setting is matched against its pattern once, not for
+# each of the 500 evaluations of a board and each of their cadres.
+POLICY_USING = "(SELECT app_all_tenants()) OR tenant_id = (SELECT app_current_tenant())"
+
+
+def enable_rls(cursor, table: str, using: str = POLICY_USING) -> None:
     """Put the tenant policy on one table (idempotent). ENABLE, not FORCE: the owner passes."""
     quoted = f'"{table}"'
     cursor.execute(f"ALTER TABLE {quoted} ENABLE ROW LEVEL SECURITY")
     cursor.execute(f"DROP POLICY IF EXISTS {POLICY} ON {quoted}")
-    cursor.execute(
-        f"CREATE POLICY {POLICY} ON {quoted} "
-        "USING (app_all_tenants() OR tenant_id = app_current_tenant())"
-    )
+    cursor.execute(f"CREATE POLICY {POLICY} ON {quoted} USING ({using})")
 
 
 def disable_rls(cursor, table: str) -> None:

@@ -86,6 +86,18 @@ def test_raw_sql_as_the_app_role_sees_only_its_tenant(world, app_role):
         rls.set_scope("")
 
 
+def test_the_policy_reads_the_tenant_once_a_statement_not_once_a_row(world, app_role):
+    a = world.tenant.pk
+    with as_role(app_role):
+        rls.set_scope(a)
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (COSTS OFF) SELECT full_name FROM cadres_cadre")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        rls.set_scope("")
+    assert "InitPlan" in plan
+    assert "current_setting" not in plan.split("Filter:")[-1]  # no pattern match per row
+
+
 def test_the_app_role_cannot_write_into_another_tenant(world, app_role):
     a, b = world.tenant.pk, world.other_tenant.pk
     cadre = Cadre.objects.filter(tenant_id=b).first()
