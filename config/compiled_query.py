@@ -33,16 +33,27 @@ class CompiledQuery:
         compiled = self._compiled.get(shape)
         if compiled is None:
             compiled = self._compiled[shape] = _compile(self._build, using, values)
-        sql, params, slots, converters, compiler = compiled
+        sql, params, slots, converters = compiled
         params = list(params)
         for position, (name, index) in slots.items():
             params[position] = values[name] if index is None else values[name][index]
-        with connections[using].cursor() as cursor:
+        connection = connections[using]
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if converters:
-            rows = [tuple(row) for row in compiler.apply_converters(rows, converters)]
+            rows = [_converted(row, converters, connection) for row in rows]
         return rows
+
+
+def _converted(row, converters, connection) -> tuple:
+    row = list(row)
+    for position, (functions, expression) in converters.items():
+        value = row[position]
+        for function in functions:
+            value = function(value, expression, connection)
+        row[position] = value
+    return tuple(row)
 
 
 def attnames(model) -> list[str]:
@@ -77,4 +88,4 @@ def _compile(build, using, values):
         raise ValueError(f"{sorted(missing)} not found among the parameters of {build}")
     columns = [expression for expression, _sql, _alias in compiler.select]
     converters = compiler.get_converters(columns)
-    return sql, tuple(params), slots, converters, compiler
+    return sql, tuple(params), slots, converters
