@@ -276,12 +276,21 @@ class QuotaGroupFilterSerializer(serializers.Serializer):
 # answer, on every autosave of the quarter-end surge). The build depends on the class only
 # (its Meta and declared fields), never on the instance or the request. (A comment, not a
 # docstring: the API schema would take it as the description of every serializer.)
+# A plain field is copied shallowly: binding it to this serializer sets its own name, parent
+# and source, and nothing else of it changes while it writes. A nested serializer or a field
+# holding another field (many=True relations) is copied deeply, so that what it holds is bound
+# to it and reads this answer's context.
 class FieldsBuiltOnce:
     def get_fields(self):
         cls = type(self)
         if "_built_fields" not in cls.__dict__:  # each subclass builds its own
             cls._built_fields = super().get_fields()
-        return copy.deepcopy(cls._built_fields)
+        return {
+            name: copy.deepcopy(field)
+            if isinstance(field, serializers.BaseSerializer | serializers.ManyRelatedField)
+            else copy.copy(field)
+            for name, field in cls._built_fields.items()
+        }
 
 
 class CadreBriefSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
