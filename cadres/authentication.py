@@ -16,9 +16,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, throttling
 from rest_framework.settings import api_settings
 
-from cadres.models import ApiToken, User
+from cadres.models import ApiToken, Tenant, User
 from cadres.roles import Role, granted_units
 from cadres.services import audit
+from config.compiled_query import CompiledQuery, attnames
 
 TOKEN_PREFIX = "cvl_"
 KEYWORDS = ("bearer", "token")
@@ -38,13 +39,41 @@ def token_for(raw: str, request=None) -> ApiToken | None:
     found = getattr(request, "_api_token", None)
     if found is not None and found[0] == key_hash:
         return found[1]
-    token = (
-        ApiToken.objects.select_related("user", "user__tenant")
-        .filter(key_hash=key_hash, revoked_at__isnull=True)
-        .first()
-    )
+    token = None
+    for values in _TOKEN.rows(key_hash=key_hash):
+        token = _token_with_its_user(values)
     if request is not None:
         request._api_token = (key_hash, token)
+    return token
+
+
+# Read by every API call (config/compiled_query.py says why); the tenant is left out when the
+# account has none (a central observer), as a join would leave it.
+_TOKEN = CompiledQuery(
+    lambda key_hash: (
+        ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True)
+        .order_by("pk")
+        .values_list(
+            *attnames(ApiToken),
+            *(f"user__{name}" for name in attnames(User)),
+            *(f"user__tenant__{name}" for name in attnames(Tenant)),
+        )[:1]
+    )
+)
+
+
+def _token_with_its_user(values) -> ApiToken:
+    token_fields, user_fields = attnames(ApiToken), attnames(User)
+    token = ApiToken.from_db("default", token_fields, values[: len(token_fields)])
+    values = values[len(token_fields) :]
+    user = User.from_db("default", user_fields, values[: len(user_fields)])
+    tenant_values = values[len(user_fields) :]
+    user.tenant = (
+        Tenant.from_db("default", attnames(Tenant), tenant_values)
+        if user.tenant_id is not None
+        else None
+    )
+    token.user = user
     return token
 
 

@@ -8,16 +8,23 @@ the parameters, then runs that SQL with the values of each call and converts the
 queryset would (``from_db_value``). It runs on the same connection as any query, so the
 request's tenant scope (row-level security) and the tests' query counts see it as usual.
 
-A stand-in can be a single value or a list (an ``__in`` lookup): a list's SQL is built once for
-each length it is called with.
+A value can be a number or a text, alone or in a list (an ``__in`` lookup): a list's SQL is
+built once for each length it is called with.
 """
 
 from collections.abc import Callable
 
 from django.db import connections
 
-# Stand-ins are negative integers no key or constant of ours takes.
+# Stand-ins are values no key, text or constant of ours takes: negative integers for numbers,
+# text with a NUL (which PostgreSQL refuses in text, so no row holds it) for text.
 _FIRST_STAND_IN = -2_000_000_000
+
+
+def _stand_in(value, number: int):
+    if isinstance(value, str):
+        return f"\x00stand-in {number}\x00"
+    return _FIRST_STAND_IN - number
 
 
 class CompiledQuery:
@@ -29,7 +36,7 @@ class CompiledQuery:
         self._compiled = {}
 
     def rows(self, using: str = "default", **values) -> list[tuple]:
-        shape = (using, *sorted((name, _length(value)) for name, value in values.items()))
+        shape = (using, *sorted(_shape(name, value) for name, value in values.items()))
         compiled = self._compiled.get(shape)
         if compiled is None:
             compiled = self._compiled[shape] = _compile(self._build, using, values)
@@ -61,19 +68,22 @@ def attnames(model) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields]
 
 
-def _length(value):
-    return len(value) if isinstance(value, list | tuple) else None
+def _shape(name, value) -> tuple:
+    """What the SQL depends on: a list's length, and text or number (their stand-ins differ)."""
+    if isinstance(value, list | tuple):
+        return name, len(value), tuple(isinstance(item, str) for item in value)
+    return name, None, isinstance(value, str)
 
 
 def _compile(build, using, values):
-    counter = iter(range(_FIRST_STAND_IN, _FIRST_STAND_IN - 1_000_000, -1))
+    counter = iter(range(1_000_000))
     stand_ins, wanted = {}, {}
     for name, value in values.items():
         if isinstance(value, list | tuple):
-            stand_ins[name] = [next(counter) for _ in value]
+            stand_ins[name] = [_stand_in(item, next(counter)) for item in value]
             wanted.update({s: (name, i) for i, s in enumerate(stand_ins[name])})
         else:
-            stand_ins[name] = next(counter)
+            stand_ins[name] = _stand_in(value, next(counter))
             wanted[stand_ins[name]] = (name, None)
     queryset = build(**stand_ins)
     compiler = queryset.query.get_compiler(using)
@@ -81,7 +91,7 @@ def _compile(build, using, values):
     slots = {
         position: wanted[param]
         for position, param in enumerate(params)
-        if type(param) is int and param in wanted
+        if type(param) in (int, str) and param in wanted
     }
     missing = set(wanted.values()) - set(slots.values())
     if missing:

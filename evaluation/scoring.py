@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from cadres.models import Cadre, Position, Unit
 from cadres.selectors import assignments_on
+from config.compiled_query import CompiledQuery, attnames
 from evaluation import rules
 from evaluation.models import (
     Collective,
@@ -174,9 +175,18 @@ def collective_of(evaluation: Evaluation) -> Collective | None:
     """
     if evaluation.collective_role == Position.CollectiveRole.NONE:
         return None
-    return Collective.objects.filter(
-        period_id=evaluation.period_id, unit_id=evaluation.unit_id
-    ).first()
+    # One collective a unit and quarter (a unique constraint).
+    for values in _COLLECTIVE.rows(period_id=evaluation.period_id, unit_id=evaluation.unit_id):
+        return Collective.from_db("default", attnames(Collective), values)
+    return None
+
+
+# Read by every autosave of a cadre in a collective (config/compiled_query.py says why).
+_COLLECTIVE = CompiledQuery(
+    lambda period_id, unit_id: Collective.objects.filter(
+        period_id=period_id, unit_id=unit_id
+    ).values_list(*attnames(Collective))
+)
 
 
 def collective_result(collective: Collective, targets=None) -> rules.CollectiveResult:

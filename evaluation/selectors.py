@@ -196,19 +196,23 @@ def rule_set_for(tenant, on) -> rules.RuleSet:
     if cache is None:
         cache = [
             rules.RuleSet.from_dict(
-                row.params
-                | {
-                    "version": row.version,
-                    "effective_from": row.effective_from.isoformat(),
-                }
+                params | {"version": version, "effective_from": effective_from.isoformat()}
             )
-            for row in RuleSetVersion.objects.filter(tenant=tenant)
+            for params, version, effective_from in _RULE_SETS.rows(tenant_id=tenant.pk)
         ]
         tenant.__dict__["_rule_sets"] = cache
     candidates = [r for r in cache if r.effective_from <= on]
     if not candidates:
         return rules.DEFAULT_RULE_SET
     return rules.rule_set_in_force(candidates, on)
+
+
+# Read by every score of every step (config/compiled_query.py says why).
+_RULE_SETS = CompiledQuery(
+    lambda tenant_id: RuleSetVersion.objects.filter(tenant_id=tenant_id).values_list(
+        "params", "version", "effective_from"
+    )
+)
 
 
 def tenant_rule_sets(tenant):

@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
+from cadres.models import Cadre
 from config.compiled_query import CompiledQuery
 from evaluation import selectors
 from evaluation.models import Evaluation
@@ -115,3 +116,15 @@ def test_the_quota_group_comes_whole_to_its_authority_and_as_404_to_anyone_else(
     ]:
         with pytest.raises(Http404):
             selectors.quota_group_for_user(user, key)
+
+
+def test_text_values_are_put_in_their_places_too(two_groups):
+    big, small = two_groups
+    by_code = CompiledQuery(
+        lambda code, name: Cadre.objects.filter(code=code).exclude(full_name=name).values_list("pk")
+    )
+    first, second = big.cadres[0], small.cadres[1]
+    assert by_code.rows(code=first.code, name="—") == [(first.pk,)]
+    assert by_code.rows(code=second.code, name="—") == [(second.pk,)]
+    assert by_code.rows(code=second.code, name=second.full_name) == []
+    assert by_code.rows(code="không có", name="—") == []

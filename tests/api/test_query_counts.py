@@ -113,3 +113,12 @@ def test_a_cadres_autosave_reads_no_role_and_a_superiors_write_still_finds_the_r
     stranger = session_client(other.user)
     refused = stranger.patch(url(evaluation, "self-assessment"), self_assessment_body(evaluation))
     assert refused.status_code == 404
+
+
+@pytest.mark.parametrize("key", ["abc", "0", "-1", "99999999999999999999", "1e3", "١٢"])
+def test_a_write_to_a_key_that_is_no_key_is_a_404_not_an_error(unit, key):
+    cadre = unit.members[0]
+    response = session_client(cadre.user).patch(
+        f"/api/evaluations/{key}/self-assessment/", {"comment": "x"}, format="json"
+    )
+    assert response.status_code == 404

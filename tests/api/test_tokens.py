@@ -143,3 +143,21 @@ def test_role_grants_do_not_leak_through_a_new_token(unit):
     assert bearer(raw).get("/api/evaluations/").data["count"] == 8
     org.role_revoke(user=owner, role=Role.AUTHORITY, unit=unit.unit)
     assert bearer(raw).get("/api/evaluations/").data["count"] == 0
+
+
+def test_a_token_is_read_with_its_account_and_tenant_and_a_revoked_one_is_not(unit):
+    from cadres.authentication import api_token_create, api_token_revoke, token_for
+
+    owner = unit.authority
+    token, raw = api_token_create(user=owner, actor=owner, name="Hệ thống A")
+    found = token_for(raw)
+    assert (found.pk, found.user.pk, found.user.tenant.pk) == (token.pk, owner.pk, unit.tenant.pk)
+    assert found.user.tenant.name == unit.tenant.name and found.name == "Hệ thống A"
+    assert token_for(raw + "x") is None
+    # An account of no tenant (the central commission's) has none, not an empty one.
+    observer = factories.user(None, is_central_observer=True)
+    _other, observer_raw = api_token_create(user=observer, actor=observer, name="Trung ương")
+    read = token_for(observer_raw)
+    assert read.user.pk == observer.pk and read.user.tenant_id is None and read.user.tenant is None
+    api_token_revoke(token=token, actor=owner)
+    assert token_for(raw) is None
