@@ -19,7 +19,7 @@ from rest_framework.settings import api_settings
 from cadres.models import ApiToken, Tenant, User
 from cadres.roles import Role, granted_units
 from cadres.services import audit
-from config.compiled_query import CompiledQuery, attnames
+from config.compiled_query import CompiledQuery, attnames, instances
 
 TOKEN_PREFIX = "cvl_"
 KEYWORDS = ("bearer", "token")
@@ -40,15 +40,16 @@ def token_for(raw: str, request=None) -> ApiToken | None:
     if found is not None and found[0] == key_hash:
         return found[1]
     token = None
-    for values in _TOKEN.rows(key_hash=key_hash):
-        token = _token_with_its_user(values)
+    for row in _TOKEN.rows(key_hash=key_hash):
+        token, user, tenant = instances(row, ApiToken, User, Tenant)
+        user.tenant, token.user = tenant, user
     if request is not None:
         request._api_token = (key_hash, token)
     return token
 
 
-# Read by every API call (config/compiled_query.py says why); the tenant is left out when the
-# account has none (a central observer), as a join would leave it.
+# Read by every API call (config/compiled_query.py says why); an account of no tenant (the
+# central commission's) comes with none.
 _TOKEN = CompiledQuery(
     lambda key_hash: (
         ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True)
@@ -60,21 +61,6 @@ _TOKEN = CompiledQuery(
         )[:1]
     )
 )
-
-
-def _token_with_its_user(values) -> ApiToken:
-    token_fields, user_fields = attnames(ApiToken), attnames(User)
-    token = ApiToken.from_db("default", token_fields, values[: len(token_fields)])
-    values = values[len(token_fields) :]
-    user = User.from_db("default", user_fields, values[: len(user_fields)])
-    tenant_values = values[len(user_fields) :]
-    user.tenant = (
-        Tenant.from_db("default", attnames(Tenant), tenant_values)
-        if user.tenant_id is not None
-        else None
-    )
-    token.user = user
-    return token
 
 
 def is_tenant_administrator(user) -> bool:

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Unit, UnitUserPermission
-from config.compiled_query import CompiledQuery, attnames
+from config.compiled_query import CompiledQuery, attnames, instances
 
 
 class Role(models.TextChoices):
@@ -37,9 +37,8 @@ def granted_units(user, role: Role) -> list[Unit]:
     if cache is None:
         cache = {r: [] for r in Role}
         if user.is_authenticated and user.tenant_id is not None:
-            fields = attnames(Unit)
-            for *values, codename in _GRANTS.rows(tenant_id=user.tenant_id, user_id=user.pk):
-                cache[Role(codename)].append(Unit.from_db("default", fields, values))
+            for row in _GRANTS.rows(tenant_id=user.tenant_id, user_id=user.pk):
+                cache[Role(row[-1])].append(instances(row, Unit)[0])  # the unit, then the role
         user.__dict__["_granted_units"] = cache
     return cache[role]
 

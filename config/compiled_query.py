@@ -68,6 +68,19 @@ def attnames(model) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields]
 
 
+def instances(row, *models, using: str = "default") -> list:
+    """The models of a row that reads all the columns (``attnames``) of each in turn; None for
+    one whose key is missing (a left join that found nothing)."""
+    made, start = [], 0
+    for model in models:
+        names = attnames(model)
+        values = row[start : start + len(names)]
+        start += len(names)
+        key = values[names.index(model._meta.pk.attname)]
+        made.append(None if key is None else model.from_db(using, names, values))
+    return made
+
+
 def _shape(name, value) -> tuple:
     """What the SQL depends on: a list's length, and text or number (their stand-ins differ)."""
     if isinstance(value, list | tuple):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from cadres.models import Cadre, Position, Unit
 from cadres.selectors import assignments_on
-from config.compiled_query import CompiledQuery, attnames
+from config.compiled_query import CompiledQuery, attnames, instances
 from evaluation import rules
 from evaluation.models import (
     Collective,
@@ -176,8 +176,8 @@ def collective_of(evaluation: Evaluation) -> Collective | None:
     if evaluation.collective_role == Position.CollectiveRole.NONE:
         return None
     # One collective a unit and quarter (a unique constraint).
-    for values in _COLLECTIVE.rows(period_id=evaluation.period_id, unit_id=evaluation.unit_id):
-        return Collective.from_db("default", attnames(Collective), values)
+    for row in _COLLECTIVE.rows(period_id=evaluation.period_id, unit_id=evaluation.unit_id):
+        return instances(row, Collective)[0]
     return None
 
 

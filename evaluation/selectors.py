@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Cadre, Position, Unit, display_name
 from cadres.roles import Role, covers, granted_units, subtree_q
-from config.compiled_query import CompiledQuery, attnames
+from config.compiled_query import CompiledQuery, attnames, instances
 from evaluation import rules
 from evaluation.models import (
     CatalogueItem,
@@ -465,11 +465,7 @@ def quota_group_for_user(user, pk, role: Role = Role.AUTHORITY) -> QuotaGroup:
     found = _QUOTA_GROUP.rows(pk=pk, tenant_id=user.tenant_id)
     if not found:
         raise Http404
-    values, group_fields, unit_fields = found[0], attnames(QuotaGroup), attnames(Unit)
-    group = QuotaGroup.from_db("default", group_fields, values[: len(group_fields)])
-    values = values[len(group_fields) :]
-    group.unit = Unit.from_db("default", unit_fields, values[: len(unit_fields)])
-    group.period = Period.from_db("default", attnames(Period), values[len(unit_fields) :])
+    group, group.unit, group.period = instances(found[0], QuotaGroup, Unit, Period)
     group.tenant = user.tenant  # the same: the group was read by it
     if not covers(user, role, group.unit):
         raise Http404
@@ -655,12 +651,9 @@ def board_page(group: QuotaGroup, number=1, per_page: int | None = None) -> Page
 
 def board_collective(group: QuotaGroup) -> Collective | None:
     """The collective of the group's unit with its number of targets, in one query."""
-    fields = attnames(Collective)
-    for *values, target_count in _BOARD_COLLECTIVE.rows(
-        period_id=group.period_id, unit_id=group.unit_id
-    ):
-        collective = Collective.from_db("default", fields, values)
-        collective.target_count = target_count
+    for row in _BOARD_COLLECTIVE.rows(period_id=group.period_id, unit_id=group.unit_id):
+        (collective,) = instances(row, Collective)
+        collective.target_count = row[-1]
         return collective
     return None
 
