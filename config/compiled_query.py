@@ -13,6 +13,7 @@ built once for each length it is called with.
 """
 
 from collections.abc import Callable
+from functools import cache
 
 from django.db import connections
 
@@ -63,9 +64,11 @@ def _converted(row, converters, connection) -> tuple:
     return tuple(row)
 
 
-def attnames(model) -> list[str]:
-    """The columns of a model as ``Model.from_db`` takes them, for a build that reads them all."""
-    return [field.attname for field in model._meta.concrete_fields]
+@cache
+def attnames(model) -> tuple[str, ...]:
+    """The columns of a model as ``Model.from_db`` takes them, for a build that reads them all
+    (a model's fields do not change while the process runs)."""
+    return tuple(field.attname for field in model._meta.concrete_fields)
 
 
 def instances(row, *models, using: str = "default") -> list:
