@@ -10,11 +10,23 @@ request's tenant scope (row-level security) and the tests' query counts see it a
 
 A value can be a number or a text, alone or in a list (an ``__in`` lookup): a list's SQL is
 built once for each length it is called with.
+
+On PostgreSQL each read is also prepared once a connection (``PREPARE``), and each call runs
+``EXECUTE`` with its values: PostgreSQL then skips parsing and planning too, which cost the
+decision board's lines more than running them (bench/README.md, seventh session). The constants
+of the SQL are written into the prepared statement; only the call's values are its parameters.
+``DB_PREPARED_READS=0`` turns this off, for a connection pooler that does not keep a session's
+prepared statements (PgBouncer in transaction mode).
 """
 
+import itertools
+import re
+import weakref
 from collections.abc import Callable
 from functools import cache
+from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connections
 
 # Stand-ins are values no key, text or constant of ours takes: negative integers for numbers,
@@ -41,17 +53,71 @@ class CompiledQuery:
         compiled = self._compiled.get(shape)
         if compiled is None:
             compiled = self._compiled[shape] = _compile(self._build, using, values)
-        sql, params, slots, converters = compiled
-        params = list(params)
-        for position, (name, index) in slots.items():
-            params[position] = values[name] if index is None else values[name][index]
+        # The call's values in the order of their places in the SQL.
+        called = [
+            values[name] if index is None else values[name][index]
+            for name, index in compiled.slots.values()
+        ]
         connection = connections[using]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            if connection.vendor == "postgresql" and settings.DB_PREPARED_READS:
+                cursor.execute(_prepared(cursor, compiled), called)
+            else:
+                params = list(compiled.params)
+                for position, value in zip(compiled.slots, called, strict=True):
+                    params[position] = value
+                cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        if converters:
-            rows = [_converted(row, converters, connection) for row in rows]
+        if compiled.converters:
+            rows = [_converted(row, compiled.converters, connection) for row in rows]
         return rows
+
+
+class _Compiled(NamedTuple):
+    sql: str
+    params: tuple
+    slots: dict  # position among the params -> (value's name, index in its list or None)
+    converters: dict
+    name: str  # of its prepared statement: "<table>_read_<number>"
+
+
+# The statements prepared on each open connection (PostgreSQL keeps them for the session, even
+# when the transaction that prepared one rolls back); a new connection starts with none.
+_PREPARED_ON = weakref.WeakKeyDictionary()
+_STATEMENT_NUMBERS = itertools.count(1)
+_PLACEHOLDER = re.compile(r"(%%|%s)")
+
+
+def _prepared(cursor, compiled: _Compiled) -> str:
+    """``EXECUTE`` of the compiled read, preparing it first if this connection has not."""
+    database_cursor = cursor.cursor  # psycopg's own: preparing is not one of the request's reads
+    prepared = _PREPARED_ON.setdefault(database_cursor.connection, set())
+    if compiled.name not in prepared:
+        database_cursor.execute(_prepare_statement(compiled, database_cursor))
+        prepared.add(compiled.name)
+    if not compiled.slots:
+        return f"EXECUTE {compiled.name}"
+    return f"EXECUTE {compiled.name}({', '.join(['%s'] * len(compiled.slots))})"
+
+
+def _prepare_statement(compiled: _Compiled, database_cursor) -> str:
+    """``PREPARE name(types) AS sql``: each call's value a numbered parameter of the type of its
+    stand-in, every other parameter written in as psycopg would write it for the query."""
+    parts, position, types = [], 0, []
+    for part in _PLACEHOLDER.split(compiled.sql):
+        if part == "%%":
+            parts.append("%")
+        elif part == "%s":
+            if position in compiled.slots:
+                types.append("text" if isinstance(compiled.params[position], str) else "bigint")
+                parts.append(f"${len(types)}")
+            else:
+                parts.append(database_cursor.mogrify("%s", [compiled.params[position]]))
+            position += 1
+        else:
+            parts.append(part)
+    signature = f"({', '.join(types)})" if types else ""
+    return f"PREPARE {compiled.name}{signature} AS {''.join(parts)}"
 
 
 def _converted(row, converters, connection) -> tuple:
@@ -108,10 +174,12 @@ def _compile(build, using, values):
         position: wanted[param]
         for position, param in enumerate(params)
         if type(param) in (int, str) and param in wanted
-    }
+    }  # in the order of the positions
     missing = set(wanted.values()) - set(slots.values())
     if missing:
         raise ValueError(f"{sorted(missing)} not found among the parameters of {build}")
     columns = [expression for expression, _sql, _alias in compiler.select]
     converters = compiler.get_converters(columns)
-    return sql, tuple(params), slots, converters
+    # Named after the table it reads, so that a query log still says what an EXECUTE reads.
+    name = f"{queryset.model._meta.db_table}_read_{next(_STATEMENT_NUMBERS)}"
+    return _Compiled(sql, tuple(params), slots, converters, name)

@@ -115,6 +115,9 @@ if "postgresql" in DATABASES["default"]["ENGINE"]:
     # The page and job queries are short; PostgreSQL's JIT compiles them for longer than
     # they run (bench/README.md).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# The busiest reads are prepared once a connection (config/compiled_query.py); turn off behind
+# a pooler that does not keep a session's prepared statements.
+DB_PREPARED_READS = env_bool("DB_PREPARED_READS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "cadres.User"

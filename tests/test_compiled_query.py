@@ -4,7 +4,8 @@ whatever the values of each call, and refuses a build that does not use a value 
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import F
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
@@ -12,6 +13,7 @@ from cadres.models import Cadre
 from config.compiled_query import CompiledQuery
 from evaluation import selectors
 from evaluation.models import Evaluation
+from tests import factories
 from tests.screens import bulk
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +130,79 @@ def test_text_values_are_put_in_their_places_too(two_groups):
     assert by_code.rows(code=second.code, name="—") == [(second.pk,)]
     assert by_code.rows(code=second.code, name=second.full_name) == []
     assert by_code.rows(code="không có", name="—") == []
+
+
+def prepared_statements() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, statement FROM pg_prepared_statements")
+        return dict(cursor.fetchall())
+
+
+def test_on_postgresql_a_read_is_prepared_once_a_connection_and_each_call_executes_it(
+    two_groups,
+):
+    big, small = two_groups
+    compiled = CompiledQuery(members_queryset)
+    before = prepared_statements()
+    with CaptureQueriesContext(connection) as queries:
+        first = compiled.rows(group_id=big.group_id)
+        second = compiled.rows(group_id=small.group_id)
+    added = {name: sql for name, sql in prepared_statements().items() if name not in before}
+    assert len(added) == 1  # one statement, prepared by the first call only
+    ((name, statement),) = added.items()
+    assert name.startswith("evaluation_evaluation_read_")
+    assert statement.startswith(f"PREPARE {name}(bigint) AS SELECT")
+    # The constants of the board's order are written in; the group is the only parameter.
+    assert "'head'" in statement and "$1" in statement and "$2" not in statement
+    assert [query["sql"] for query in queries] == [
+        f"EXECUTE {name}({big.group_id})",
+        f"EXECUTE {name}({small.group_id})",
+    ]
+    assert first == list(members_queryset(big.group_id))
+    assert second == list(members_queryset(small.group_id))
+
+
+def test_percent_signs_and_quotes_in_the_sql_and_its_constants_keep_their_meaning(two_groups):
+    big, _small = two_groups
+    cadre = big.cadres[0]
+    Cadre.objects.filter(pk=cadre.pk).update(full_name=f"{cadre.code} 50%'s")
+    # ``startswith`` a column writes ``'%%'`` into the SQL; ``contains`` a constant passes one
+    # as a parameter with a quote in it.
+    compiled = CompiledQuery(
+        lambda code: Cadre.objects.filter(
+            code=code, full_name__startswith=F("code"), full_name__contains="50%'"
+        ).values_list("pk", "full_name")
+    )
+    assert compiled.rows(code=cadre.code) == [(cadre.pk, f"{cadre.code} 50%'s")]
+    assert compiled.rows(code=big.cadres[1].code) == []
+
+
+def test_a_statement_prepared_in_a_transaction_that_rolls_back_is_still_there(two_groups):
+    big, _small = two_groups
+    compiled = CompiledQuery(members_queryset)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert compiled.rows(group_id=big.group_id)
+        raise RuntimeError("rolled back")
+    assert compiled.rows(group_id=big.group_id) == list(members_queryset(big.group_id))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_again(tenant):
+    cadre = factories.cadre(factories.unit(tenant), with_user=False)
+    compiled = CompiledQuery(lambda pk: Cadre.objects.filter(pk=pk).values_list("full_name"))
+    assert compiled.rows(pk=cadre.pk) == [(cadre.full_name,)]
+    connection.close()
+    assert compiled.rows(pk=cadre.pk) == [(cadre.full_name,)]
+    assert len([sql for sql in prepared_statements().values() if "cadres_cadre" in sql]) == 1
+
+
+def test_turned_off_a_read_runs_its_sql_with_the_values_written_in(two_groups, settings):
+    settings.DB_PREPARED_READS = False
+    big, _small = two_groups
+    compiled = CompiledQuery(members_queryset)
+    before = prepared_statements()
+    with CaptureQueriesContext(connection) as queries:
+        rows = compiled.rows(group_id=big.group_id)
+    assert prepared_statements() == before
+    assert queries[0]["sql"].startswith("SELECT") and str(big.group_id) in queries[0]["sql"]
+    assert rows == list(members_queryset(big.group_id))
