@@ -7,7 +7,8 @@ Each part is run ``--repeat`` times in a row, five times over; the best of the f
 (``time.process_time``: the shared cores' other work counts less than in wall time). GROUP is
 the quota group's id (by default the largest group of the generated tenant's Q3). The last two
 lines are whole requests through Django's test client: the board, and the baseline request of
-``bench_pages.py`` as a cadre. Nothing is written.
+``bench_pages.py`` as a cadre. Then the view in wall time (PostgreSQL's part counts there), with
+the compiled reads prepared and without (``DB_PREPARED_READS``), in turns. Nothing is written.
 """
 
 import argparse
@@ -29,6 +30,17 @@ def best_of_five(function, repeat: int) -> float:
             function()
         runs.append((time.process_time() - started) / repeat * 1000)
     return min(runs)
+
+
+def median_wall(function, repeat: int) -> float:
+    function()
+    runs = []
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(repeat):
+            function()
+        runs.append((time.perf_counter() - started) / repeat * 1000)
+    return sorted(runs)[2]
 
 
 def main():
@@ -96,6 +108,18 @@ def main():
     print(f"quota group {group_id}: {page.paginator.count} cadres, {len(decidable)} decidable")
     for label, function in parts:
         print(f"{label:36s} {best_of_five(function, args.repeat):7.2f} ms")
+    from django.conf import settings
+
+    walls = {True: [], False: []}
+    for _ in range(3):
+        for prepared in walls:
+            settings.DB_PREPARED_READS = prepared
+            walls[prepared].append(
+                median_wall(lambda: views.decision_board(request, group_id), args.repeat)
+            )
+    for prepared, runs in walls.items():
+        label = f"the view, wall time, {'reads prepared' if prepared else 'not prepared'}"
+        print(f"{label:36s} {sorted(runs)[1]:7.2f} ms")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from cadres import rls
 from cadres.management.commands.create_app_role import app_role_create
 from cadres.models import Cadre, TenantSecurity
 from cadres.security import SESSION_TOTP
+from config.compiled_query import CompiledQuery
 from tests.security.conftest import api_token, browser
 from tests.security.world import PRIVATE_MARKER, TENANT_MARKER
 
@@ -96,6 +97,36 @@ def test_the_policy_reads_the_tenant_once_a_statement_not_once_a_row(world, app_
         rls.set_scope("")
     assert "InitPlan" in plan
     assert "current_setting" not in plan.split("Filter:")[-1]  # no pattern match per row
+
+
+def test_a_prepared_read_answers_for_the_role_and_tenant_of_each_call(world, app_role):
+    """A compiled read is prepared once a connection (config/compiled_query.py): its plan,
+    cached after a few runs, never carries one tenant's rows, or the owner's view, to another."""
+    a, b = world.tenant.pk, world.other_tenant.pk
+    tenants_seen = CompiledQuery(
+        lambda above: Cadre.objects.filter(pk__gt=above).values_list("tenant_id").distinct()
+    )
+
+    def seen():
+        return {row[0] for row in tenants_seen.rows(above=0)}
+
+    assert seen() >= {a, b}  # the owner, prepared before the role is taken
+    with as_role(app_role):
+        for _ in range(3):  # PostgreSQL may switch to a cached generic plan after five runs
+            rls.set_scope(a)
+            assert seen() == {a} and seen() == {a}
+            rls.set_scope(b)
+            assert seen() == {b}
+            rls.set_scope("")
+            assert seen() == set()
+        rls.set_scope(rls.ALL_TENANTS)
+        assert seen() >= {a, b}
+        rls.set_scope("")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'cadres_cadre_read_%%'"
+        )
+        assert cursor.fetchone()[0] >= 1
 
 
 def test_the_app_role_cannot_write_into_another_tenant(world, app_role):
