@@ -21,26 +21,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # noqa: E402
 
 
-def best_of_five(function, repeat: int) -> float:
+def five_runs(function, repeat: int, clock=time.process_time) -> list[float]:
+    """Milliseconds a call, in five runs of ``repeat`` calls after one to warm up."""
     function()
     runs = []
     for _ in range(5):
-        started = time.process_time()
+        started = clock()
         for _ in range(repeat):
             function()
-        runs.append((time.process_time() - started) / repeat * 1000)
-    return min(runs)
+        runs.append((clock() - started) / repeat * 1000)
+    return sorted(runs)
+
+
+def best_of_five(function, repeat: int) -> float:
+    return five_runs(function, repeat)[0]
 
 
 def median_wall(function, repeat: int) -> float:
-    function()
-    runs = []
-    for _ in range(5):
-        started = time.perf_counter()
-        for _ in range(repeat):
-            function()
-        runs.append((time.perf_counter() - started) / repeat * 1000)
-    return sorted(runs)[2]
+    return five_runs(function, repeat, clock=time.perf_counter)[2]
 
 
 def main():
